@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Switchyard: an on-device LLM inference runtime whose dispatch layer routes each transformer op
+/// to interchangeable backends. The core (`Switchyard`) knows no backend; each backend is its own
+/// target depending only on the core; the CLI registers the backends it ships.
+let package = Package(
+    name: "Switchyard",
+    products: [
+        .library(name: "Switchyard", targets: ["Switchyard"]),
+        .library(name: "SwitchyardModels", targets: ["SwitchyardModels"]),
+        .library(name: "SwitchyardReference", targets: ["SwitchyardReference"]),
+        .executable(name: "switchyard", targets: ["switchyard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Core: tensors, weight formats, op graph, Backend protocol, planner, executor.
+        .target(
+            name: "Switchyard",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Sources/Switchyard"),
+        // GGUF, architectures, tokenizers, sampler, sessions, the generate API.
+        .target(
+            name: "SwitchyardModels",
+            dependencies: ["Switchyard", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/SwitchyardModels"),
+        // The scalar CPU backend: the numerical ground truth.
+        .target(
+            name: "SwitchyardReference",
+            dependencies: ["Switchyard"],
+            path: "Backends/Reference"),
+        // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
+        .executableTarget(
+            name: "switchyard",
+            dependencies: [
+                "Switchyard", "SwitchyardModels", "SwitchyardReference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/switchyard"),
+        .testTarget(
+            name: "SwitchyardTests",
+            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference"],
+            path: "Tests/SwitchyardTests",
+            resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

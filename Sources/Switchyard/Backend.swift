@@ -1,0 +1,50 @@
+/// A tensor whose storage a backend owns: host memory, a GPU buffer, an accelerator's buffer.
+/// Nothing above a backend reads its bytes; only the owning backend can (`Backend.download`).
+public protocol BackendTensor: AnyObject, Sendable {
+    /// Outermost first.
+    var shape: [Int] { get }
+}
+
+/// A backend's answer to "do you run this op?".
+public enum OpSupport: Sendable, Equatable {
+    case supported
+    /// Not supported, with the reason in a few words ("Q6_K weights", "dynamic shapes").
+    case unsupported(String)
+
+    public var isSupported: Bool { self == .supported }
+}
+
+/// A compute backend. It answers per op whether it runs it and why not, prepares each weight once
+/// into its own layout, and runs whole segments of consecutive ops in one call, so a GPU can record
+/// one command buffer and an accelerator compile one program per segment shape.
+///
+/// Backends on the `.cpu` unit keep activations and state in `HostTensor`s, so CPU backends share
+/// them without copies; any other unit keeps its own storage and moves data through
+/// `upload`/`download`.
+public protocol Backend: AnyObject, Sendable {
+    /// Short name used on the command line: "reference", "blas", "vulkan", "accelerator".
+    var name: String { get }
+    var unit: ComputeUnit { get }
+    /// Whether this backend runs `node` of `graph` (given its kind, parameters, input formats and shapes).
+    func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport
+    /// Turns a model weight into this backend's layout. Called once per weight per backend.
+    func prepare(_ weight: WeightTensor) throws -> any BackendTensor
+    /// Allocates a persistent state value (a KV cache), zero-filled.
+    func makeState(_ info: ValueInfo) throws -> any BackendTensor
+    /// Copies a host tensor into this backend's storage.
+    func upload(_ tensor: HostTensor) throws -> any BackendTensor
+    /// Copies one of this backend's tensors to host memory.
+    func download(_ tensor: any BackendTensor) throws -> HostTensor
+    /// Runs the ops of `segment`, reading inputs from and writing outputs to `io`.
+    func execute(_ segment: PlanSegment, io: SegmentIO) throws
+}
+
+extension Backend {
+    /// Host-memory backends need no copies to take in or give out host tensors.
+    public func upload(_ tensor: HostTensor) throws -> any BackendTensor { tensor }
+    public func download(_ tensor: any BackendTensor) throws -> HostTensor {
+        guard let host = tensor as? HostTensor else { throw ExecutionError.foreignTensor(backend: name) }
+        return host
+    }
+    public func makeState(_ info: ValueInfo) throws -> any BackendTensor { HostTensor(shape: info.shape) }
+}

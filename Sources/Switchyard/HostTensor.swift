@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A tensor of `Float`s in host memory, owned by this object. The common storage of every `.cpu`
+/// backend, and what `download` returns.
+public final class HostTensor: BackendTensor, @unchecked Sendable {
+    public let shape: [Int]
+    public let storage: UnsafeMutableBufferPointer<Float>
+
+    /// A zero-filled tensor. The memory comes from `calloc`, so untouched pages of a large
+    /// tensor (a KV cache sized for the whole context) cost no resident memory.
+    public init(shape: [Int]) {
+        self.shape = shape
+        let count = shape.reduce(1, *)
+        let raw = calloc(max(count, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
+        storage = UnsafeMutableBufferPointer(start: raw, count: count)
+    }
+
+    /// A tensor holding `values` (whose count must match the shape).
+    public convenience init(shape: [Int], values: [Float]) {
+        precondition(values.count == shape.reduce(1, *), "HostTensor: \(values.count) values for shape \(shape)")
+        self.init(shape: shape)
+        _ = storage.initialize(from: values)
+    }
+
+    deinit { free(storage.baseAddress) }
+
+    public var count: Int { storage.count }
+    /// Row length (the innermost dimension).
+    public var columns: Int { shape.last ?? 1 }
+    public var rows: Int { count / max(columns, 1) }
+    /// Pointer to the start of row `r`.
+    @inlinable public func row(_ r: Int) -> UnsafeMutablePointer<Float> { storage.baseAddress! + r * columns }
+    /// A copy of the elements.
+    public var array: [Float] { Array(storage) }
+}

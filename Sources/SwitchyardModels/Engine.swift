@@ -1,0 +1,52 @@
+import Switchyard
+import Synchronization
+
+/// A model bound to a set of backends and a routing policy: it plans each pass shape once (the
+/// plan cache), keeps every backend's prepared weights, and opens sessions that generate text.
+public final class Engine: Sendable {
+    public let model: Model
+    public let policy: RoutingPolicy
+    public let backends: [any Backend]
+    /// KV cache capacity of the sessions this engine opens, in positions.
+    public let contextLength: Int
+    /// Largest number of tokens one prefill pass takes; longer prompts are cut into passes of this size.
+    public let batchSize: Int
+    let planner: Planner
+    let executor: Executor
+    private let plans = Mutex<[PlanKey: Plan]>([:])
+
+    struct PlanKey: Hashable { let tokens: Int; let logits: LogitRows }
+
+    /// - Parameters:
+    ///   - contextLength: KV cache positions; defaults to the model's trained context, at most 4096.
+    /// - Throws: `PolicyError` when the policy names a backend not in `backends`.
+    public init(model: Model, backends: [any Backend], policy: RoutingPolicy, contextLength: Int? = nil, batchSize: Int = 512) throws {
+        self.model = model
+        self.backends = backends
+        self.policy = policy
+        self.contextLength = max(1, contextLength ?? min(model.architecture.trainedContextLength, 4096))
+        self.batchSize = max(1, batchSize)
+        planner = try Planner(policy: policy, backends: backends)
+        let file = model.file
+        executor = Executor(weights: WeightCache { file.weight($0) })
+    }
+
+    /// The plan for a pass of `tokens` tokens, made once per shape.
+    /// - Throws: `ExecutionError.unsupportedOp` when no backend of the policy runs some op.
+    public func plan(tokens: Int, logits: LogitRows) throws -> Plan {
+        let key = PlanKey(tokens: tokens, logits: logits)
+        if let cached = plans.withLock({ $0[key] }) { return cached }
+        let plan = try planner.plan(model.architecture.graph(tokens: tokens, contextLength: contextLength, logits: logits))
+        plans.withLock { $0[key] = plan }
+        return plan
+    }
+
+    /// A new, empty sequence.
+    public func makeSession() -> Session { Session(engine: self) }
+
+    /// Streams the continuation of `prompt` as text pieces, in a new session. Stops at the end of
+    /// generation token, a stop string, or `maxTokens`; cancelling the consuming task stops it.
+    public func generate(_ prompt: String, options: GenerationOptions = GenerationOptions()) -> AsyncThrowingStream<String, Error> {
+        makeSession().generate(prompt, options: options).textOnly()
+    }
+}

@@ -1,0 +1,9 @@
+import Switchyard
+import SwitchyardReference
+
+/// Every backend this tool ships: the one place that knows them. A new backend is one line here.
+enum BackendCatalog {
+    static let registry = BackendRegistry([
+        ReferenceBackend.registration,
+    ])
+}

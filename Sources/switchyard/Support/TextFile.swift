@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading a whole text file without Foundation (the tool stays small enough to carry to a device).
+enum TextFile {
+    struct ReadError: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "cannot read '\(path)': \(reason)" }
+    }
+
+    static func read(_ path: String) throws -> String {
+        guard let handle = fopen(path, "rb") else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, handle)
+            if n > 0 { bytes += chunk[0..<n] }
+            if n < chunk.count { break }
+        }
+        if ferror(handle) != 0 { throw ReadError(path: path, reason: "read error") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ReadError(path: path, reason: "not valid UTF-8") }
+        return text
+    }
+}
+
+/// Writing to standard output without buffering surprises when streaming.
+enum Console {
+    static func write(_ text: String) {
+        fputs(text, stdout)
+        fflush(stdout)
+    }
+    static func error(_ text: String) {
+        fputs(text, stderr)
+    }
+}
