@@ -43,7 +43,7 @@ let package = Package(
             path: "Sources/switchyard"),
         .testTarget(
             name: "SwitchyardTests",
-            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference"],
+            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "switchyard"],
             path: "Tests/SwitchyardTests",
             resources: [.copy("Fixtures")]),
     ],

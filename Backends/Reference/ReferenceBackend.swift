@@ -95,10 +95,6 @@ extension SegmentIO {
         return w
     }
 
-    /// A new host tensor for the node's output, shaped as the graph says, stored under its id.
-    func makeOutput(_ node: OpNode) -> HostTensor {
-        let out = HostTensor(shape: graph[node.outputs[0]].shape)
-        store(node.outputs[0], out)
-        return out
-    }
+    /// A new host tensor for the node's (single) output.
+    func makeOutput(_ node: OpNode) -> HostTensor { makeHostOutput(node.outputs[0]) }
 }

@@ -3,8 +3,13 @@
 /// and hands back the graph's outputs in host memory.
 public struct Executor: Sendable {
     public let weights: WeightCache
+    /// Start every host output as NaN (for tests that catch unwritten elements).
+    public var poisonOutputs: Bool
 
-    public init(weights: WeightCache) { self.weights = weights }
+    public init(weights: WeightCache, poisonOutputs: Bool = false) {
+        self.weights = weights
+        self.poisonOutputs = poisonOutputs
+    }
 
     /// Runs one pass of `plan`.
     /// - Parameters:
@@ -53,7 +58,7 @@ public struct Executor: Sendable {
                 }
             }
             let io = SegmentIO(pass: pass, graph: graph, segment: segment, values: values, weights: segmentWeights,
-                               lastUse: plan.lastUse, keep: keep, profile: profile)
+                               lastUse: plan.lastUse, keep: keep, profile: profile, poisonOutputs: poisonOutputs)
             try backend.execute(segment, io: io)
             state.segmentCount += 1
         }

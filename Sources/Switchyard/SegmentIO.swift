@@ -11,11 +11,15 @@ public final class SegmentIO {
     let weights: [ValueID: any BackendTensor]
     let lastUse: [ValueID: Int]
     let keep: Set<ValueID>
+    /// Whether new host outputs start as NaN, so that an element a kernel forgets to write shows.
+    public let poisonOutputs: Bool
 
     init(pass: PassContext, graph: ForwardGraph, segment: PlanSegment, values: ValueStore,
-         weights: [ValueID: any BackendTensor], lastUse: [ValueID: Int], keep: Set<ValueID>, profile: OpProfile?) {
+         weights: [ValueID: any BackendTensor], lastUse: [ValueID: Int], keep: Set<ValueID>, profile: OpProfile?,
+         poisonOutputs: Bool) {
         self.pass = pass; self.graph = graph; self.segment = segment; self.values = values
         self.weights = weights; self.lastUse = lastUse; self.keep = keep; self.profile = profile
+        self.poisonOutputs = poisonOutputs
     }
 
     /// The tensor for value `id` in this segment's storage: a prepared weight, a state value or an activation.
@@ -34,6 +38,15 @@ public final class SegmentIO {
     /// Records the tensor an op produced for `id`.
     public func store(_ id: ValueID, _ tensor: any BackendTensor) {
         values.store(id, tensor, domain: domain)
+    }
+
+    /// A new host tensor for value `id`, shaped as the graph says and stored under `id`: zeros, or
+    /// NaN when the executor poisons outputs (the conformance suite does).
+    public func makeHostOutput(_ id: ValueID) -> HostTensor {
+        let out = HostTensor(shape: graph[id].shape)
+        if poisonOutputs { out.storage.update(repeating: .nan) }
+        store(id, out)
+        return out
     }
 
     /// Runs `body` on each node of the segment in order, timing it when profiling, and drops every

@@ -100,7 +100,7 @@ public final class Session: @unchecked Sendable {
         summary.stopReason = .maxTokens
         while summary.generatedTokens < options.maxTokens {
             if Task.isCancelled { summary.stopReason = .cancelled; break }
-            let token = sampler.sample(Array(logits.storage), recent: Array(tokens.suffix(options.sampling.repetitionWindow)))
+            let token = sampler.sample(UnsafeBufferPointer(logits.storage), recent: tokens)
             summary.generatedTokens += 1
             if tokenizer.isEndOfGeneration(token) { summary.stopReason = .endOfGeneration; break }
             let (ready, stopped) = stops.push(decoder.push(tokenizer.bytes(of: token, renderSpecial: false)))

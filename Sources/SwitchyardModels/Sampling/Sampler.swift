@@ -40,6 +40,7 @@ public struct SamplingOptions: Sendable, Equatable {
 /// Works on any vocabulary size; with top-k set it selects the k best in one pass instead of sorting,
 /// and top-p without top-k sorts only as many candidates as it needs.
 public struct Sampler: Sendable {
+    /// The options the sampler was made with.
     public let options: SamplingOptions
     private var generator: SeededGenerator
     // Working storage, reused across calls.

@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+import SwitchyardModels
+
+/// The `switchyard` tool as a user runs it: real processes, real models, exit codes and messages.
+final class CLITests: XCTestCase {
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    /// The built tool, beside the test bundle.
+    static var tool: URL {
+        var dir = Bundle(for: CLITests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("switchyard").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("switchyard")
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.tool
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryFile(_ bytes: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "switchyard-cli-\(UUID().uuidString).gguf"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func testGreedyReferenceGenerationBeginsLikeLlamaCpp() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let r = try run(["generate", "-m", "smollm2", "-p", "The capital of France is", "-n", "32", "--temp", "0", "--backend", "reference", "-t", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("The capital of France is Paris."), r.stdout)
+        XCTAssertTrue(r.stderr.contains("tok/s"), r.stderr)
+    }
+
+    func testBrokenModelFilesExitWithOneAndAClearMessage() throws {
+        let good = GGUFTests.sampleWriter().serialize()
+        var unknownType = good
+        let file = try GGUFFile(path: try temporaryFile(good))
+        // Tensor a's type field: the 4 bytes before its offset, right after its one dimension pair.
+        let name = Array("a".utf8)
+        var at = 24
+        while !(good[at..<at + 8].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == 1 && good[at + 8] == name[0] && good[at + 9] == 2) { at += 1 }
+        let typeAt = at + 9 + 4 + 16
+        withUnsafeBytes(of: UInt32(99).littleEndian) { unknownType.replaceSubrange(typeAt..<typeAt + 4, with: $0) }
+        var pastEnd = good
+        withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { pastEnd.replaceSubrange(typeAt + 4..<typeAt + 12, with: $0) }
+        let truncatedReal = try FileHandle(forReadingFrom: URL(fileURLWithPath: TestModels.smollm2Path)).read(upToCount: 5_000_000)!
+
+        let cases: [(String, [UInt8], String)] = [
+            ("truncated", Array(truncatedReal), "runs past the end of the file"),
+            ("offset past the end", pastEnd, "runs past the end of the file"),
+            ("unknown type", unknownType, "unknown (ggml type id 99"),
+            ("not GGUF", Array("hello world, not a model".utf8), "is not a GGUF file"),
+        ]
+        XCTAssertEqual(file.tensors.count, 2)
+        for (label, bytes, message) in cases {
+            let path = try temporaryFile(bytes)
+            for command in [["generate", "-m", path, "-p", "hi", "-n", "1"], ["inspect", path]] {
+                let r = try run(command)
+                XCTAssertEqual(r.status, 1, "\(label) \(command[0]): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains(message), "\(label) \(command[0]): \(r.stderr)")
+                XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            }
+        }
+    }
+
+    func testMissingModelAndBadFlagsAreClearErrors() throws {
+        var r = try run(["generate", "-m", "/no/such/model.gguf", "-p", "hi"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("not found"), r.stderr)
+        r = try run(["generate", "-m", "smollm2", "-p", "hi", "--top-p", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--top-p"), r.stderr)
+        r = try run(["generate", "-m", "smollm2", "-p", "hi", "--no-such-flag"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no-such-flag"), r.stderr)
+        r = try run(["generate", "-m", "smollm2", "-p", "hi", "--backend", "warp-drive"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("unknown backend 'warp-drive'"), r.stderr)
+        r = try run(["plan", "-m", "smollm2", "--route", "frobnicate=reference"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("unknown op kind 'frobnicate'"), r.stderr)
+    }
+
+    func testPromptLongerThanTheContextIsRefused() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let r = try run(["generate", "-m", "smollm2", "-p", String(repeating: "word ", count: 100), "--context", "16", "--backend", "reference"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("the context holds 16"), r.stderr)
+    }
+
+    func testInspectOpsPlanAndTokenize() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        var r = try run(["inspect", "smollm2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("llama.block_count"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("blk.0.attn_q.weight") && r.stdout.contains("Q4_1"), r.stdout)
+        r = try run(["ops"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("matmul (Q4_K)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("reference"), r.stdout)
+        r = try run(["plan", "-m", "smollm2", "--policy", "reference"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("segments: 1"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("transfers: 0"), r.stdout)
+        r = try run(["tokenize", "-m", "smollm2", "Hello world", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[19556, 905]")
+    }
+}
