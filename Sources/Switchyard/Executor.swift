@@ -28,6 +28,9 @@ public struct Executor: Sendable {
             let backend = plan.backends[home]!
             let homeDomain = domains[home]!
             if let held = state.tensors[info.name] {
+                guard held.tensor.shape == info.shape else {
+                    throw ExecutionError.backendFailure(backend: home, node: info.name, reason: "state shape \(held.tensor.shape) differs from the plan's \(info.shape)")
+                }
                 if held.domain == homeDomain {
                     values.store(id, held.tensor, domain: homeDomain)
                 } else {

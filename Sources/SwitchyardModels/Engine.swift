@@ -36,7 +36,7 @@ public final class Engine: Sendable {
     public func plan(tokens: Int, logits: LogitRows) throws -> Plan {
         let key = PlanKey(tokens: tokens, logits: logits)
         if let cached = plans.withLock({ $0[key] }) { return cached }
-        let plan = try planner.plan(model.architecture.graph(tokens: tokens, contextLength: contextLength, logits: logits))
+        let plan = try planner.plan(model.architecture.graph(tokens: tokens, contextLength: contextLength, maxBatch: batchSize, logits: logits))
         plans.withLock { $0[key] = plan }
         return plan
     }

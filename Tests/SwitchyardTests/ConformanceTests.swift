@@ -69,11 +69,30 @@ final class ConformanceTests: XCTestCase {
         }
     }
 
-    /// Every backend under test has a unique name, and none shadows the reference's name except
-    /// the reference itself (the harness routes helper ops by name).
+    /// Every backend under test has its own name (the harness and the planner route by name).
     func testBackendsUnderTestHaveDistinctNames() {
         let names = Self.backendsUnderTest.map(\.name)
         XCTAssertEqual(Set(names).count, names.count, "backend names \(names)")
+    }
+
+    /// The harness hands the backend only the op under test, on the same inputs for every backend,
+    /// and a backend on another unit gets them through a real transfer: a matmul on the split
+    /// backend is the embedding of x on the reference, one transfer (x), then the matmul; on the
+    /// reference alone it is one segment without transfers.
+    func testHarnessHandsOnlyTheOpUnderTestToTheBackend() throws {
+        let opCase = OpCase.matmul(.q8_0, n: 3, k: 64, m: 5)
+        guard case .ran(let split) = try OpHarness.run(opCase, on: SplitTestBackend()),
+              case .ran(let reference) = try OpHarness.run(opCase, on: oracle) else { return XCTFail("matmul refused") }
+        XCTAssertEqual(split.plan.assignment, ["reference", "splittest"])
+        XCTAssertEqual(split.plan.transfers.map(\.name), ["input0"])
+        XCTAssertEqual(split.transferCount, 1)
+        XCTAssertEqual(reference.plan.segments.count, 1)
+        XCTAssertEqual(reference.transferCount, 0)
+        XCTAssertEqual(split.inputs, reference.inputs, "the same inputs on every backend")
+        // Another shape draws other numbers.
+        guard case .ran(let other) = try OpHarness.run(.matmul(.q8_0, n: 3, k: 64, m: 6), on: oracle) else { return XCTFail("matmul refused") }
+        XCTAssertNotEqual(other.inputs[0], reference.inputs[0], "seeds differ per shape")
+        XCTAssertFalse(reference.inputs[0].contains(0), "activations are never zero")
     }
 
     // MARK: - The check
@@ -196,25 +215,29 @@ private enum Cases {
     ]
 
     /// MHA, GQA (9/3 as SmolLM2), MQA (4/1 as Gemma 3), sliding windows (down to 1), soft-capping,
-    /// decode and prefill at start 0 and later, caches larger than what is filled.
+    /// decode and prefill at start 0 and later, caches larger than what is filled, and ring caches.
     static let attention: [OpCase] = [
         .attention(AttentionParameters(heads: 2, kvHeads: 2, headDim: 16, scale: 0.25), n: 1, start: 0),
         .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125), n: 5, start: 0, capacity: 8),
-        .attention(AttentionParameters(heads: 4, kvHeads: 2, headDim: 32, scale: 1 / 32.squareRoot()), n: 1, start: 20),
+        .attention(AttentionParameters(heads: 4, kvHeads: 2, headDim: 32, scale: 1 / Float(32).squareRoot()), n: 1, start: 20),
         .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 64, scale: 0.125), n: 3, start: 7, capacity: 16),
         .attention(AttentionParameters(heads: 4, kvHeads: 2, headDim: 16, scale: 0.25, window: 4), n: 6, start: 10),
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 8, scale: 0.5, window: 1), n: 3, start: 2),
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 32, scale: 1, softcap: 2), n: 4, start: 5, amplitude: 2),
         .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 24, scale: 0.2, window: 8, softcap: 5), n: 1, start: 30, capacity: 40),
+        // Sliding-window caches as rings of the window plus one batch (Gemma 3's local layers).
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 3, start: 20, capacity: 7),
+        .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 32, scale: 0.2, window: 5), n: 1, start: 13, capacity: 6),
     ]
 
-    /// Decode and prefill, at 0 and later, filling the cache exactly and not.
+    /// Decode and prefill, at 0 and later, filling the cache exactly and not, and wrapping a ring.
     static let kvWrite: [OpCase] = [
         .kvWrite(n: 1, start: 0, columns: 16, capacity: 4),
         .kvWrite(n: 5, start: 0, columns: 48, capacity: 8),
         .kvWrite(n: 1, start: 9, columns: 32, capacity: 12),
         .kvWrite(n: 7, start: 3, columns: 64, capacity: 10),
         .kvWrite(n: 2, start: 5, columns: 7, capacity: 16),
+        .kvWrite(n: 3, start: 6, columns: 16, capacity: 7),   // a ring: positions 7 and 8 wrap to rows 0 and 1
     ]
 
     static let add: [OpCase] = binary(.add)

@@ -16,13 +16,15 @@ public protocol Architecture: Sendable {
     /// The context length the model was trained for.
     var trainedContextLength: Int { get }
     var vocabularySize: Int { get }
-    /// The graph of a pass over `tokens` tokens with a KV cache of `contextLength` positions.
-    func graph(tokens: Int, contextLength: Int, logits: LogitRows) -> ForwardGraph
+    /// The graph of a pass over `tokens` tokens with a KV cache of `contextLength` positions, in a
+    /// session whose passes take at most `maxBatch` tokens (sliding-window caches hold the window
+    /// plus one batch).
+    func graph(tokens: Int, contextLength: Int, maxBatch: Int, logits: LogitRows) -> ForwardGraph
 }
 
 /// The architectures Switchyard runs, by GGUF name (one line each).
 public enum ArchitectureRegistry {
-    public static let all: [any Architecture.Type] = [LlamaArchitecture.self]
+    public static let all: [any Architecture.Type] = [LlamaArchitecture.self, Gemma3Architecture.self]
 
     /// Builds the architecture the file names.
     /// - Throws: `ModelError.unknownArchitecture` for anything else.

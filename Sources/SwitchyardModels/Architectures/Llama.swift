@@ -67,7 +67,7 @@ public struct LlamaArchitecture: Architecture {
         self.weights = weights
     }
 
-    public func graph(tokens n: Int, contextLength: Int, logits: LogitRows) -> ForwardGraph {
+    public func graph(tokens n: Int, contextLength: Int, maxBatch: Int, logits: LogitRows) -> ForwardGraph {
         var g = ForwardGraph(tokenCount: n)
         func w(_ name: String) -> ValueID { g.weight(weights[name]!) }
         let d = embedding, kvWidth = kvHeads * headDim

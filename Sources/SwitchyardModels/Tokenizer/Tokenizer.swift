@@ -70,7 +70,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .invalidMetadata(let key, let reason):
             return "The model file's '\(key)' entry is unusable: \(reason)."
         case .unsupportedModel(let model):
-            return "Tokenizer model '\(model)' (tokenizer.ggml.model) is not supported; supported: gpt2."
+            return "Tokenizer model '\(model)' (tokenizer.ggml.model) is not supported; supported: gpt2, llama."
         case .unsupportedPreTokenizer(let pre):
             return "Pre-tokenizer '\(pre)' (tokenizer.ggml.pre) is not supported; supported: "
                 + BPEPreTokenizer.supportedNames.sorted().joined(separator: ", ") + "."
@@ -83,8 +83,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 /// Builds the tokenizer a GGUF file describes.
 public enum TokenizerFactory {
     /// The tokenizer for `file`, chosen by its `tokenizer.ggml.model`: `"gpt2"` gives a byte-level
-    /// `BPETokenizer`. Throws `TokenizerError` when the model type or pre-tokenizer is not supported or
-    /// the vocabulary metadata is missing or malformed.
+    /// `BPETokenizer`, `"llama"` a `SentencePieceTokenizer`. Throws `TokenizerError` when the model
+    /// type or pre-tokenizer is not supported or the vocabulary metadata is missing or malformed.
     public static func make(from file: GGUFFile) throws -> any Tokenizer {
         try make(from: file.metadata)
     }
@@ -97,6 +97,7 @@ public enum TokenizerFactory {
         }
         switch model {
         case "gpt2": return try BPETokenizer(metadata: metadata)
+        case "llama": return try SentencePieceTokenizer(metadata: metadata)
         default: throw TokenizerError.unsupportedModel(model)
         }
     }

@@ -42,7 +42,7 @@ struct Ops: ParsableCommand {
             return (graph, graph.nodes, labels)
         }
         let loaded = try Model(model)
-        let graph = loaded.architecture.graph(tokens: 8, contextLength: 64, logits: .last)
+        let graph = loaded.architecture.graph(tokens: 8, contextLength: 64, maxBatch: 8, logits: .last)
         var seen = Set<String>()
         var nodes: [OpNode] = [], labels: [String] = []
         for node in graph.nodes {

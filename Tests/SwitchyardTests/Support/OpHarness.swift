@@ -15,15 +15,17 @@ import SwitchyardReference
 /// - a weight is random data in its format: plain floats through `HalfFloat`, quantized formats as
 ///   random valid blocks with small finite f16 scales (the truth is then defined on those very
 ///   quantized weights, which the reference dequantizes);
-/// - a KV cache is filled by a first pass (`embed` + `kvWrite` of random rows at positions
-///   0..<filled) run on the same `SessionState`, so the pass under test finds it as a real decode
-///   or a chunked prefill would.
+/// - a KV cache is filled by first passes (`embed` + `kvWrite` of random rows at positions
+///   0..<filled, in passes of at most the cache's rows) run on the same `SessionState`, so the pass
+///   under test finds it as a real decode or a chunked prefill would. A cache is a ring: position p
+///   lives in row p % rows (a sliding-window cache of the window plus one batch wraps; a cache as
+///   long as the context never does).
 ///
 /// Only the op under test goes to the backend under test: the policy routes its kind there and
 /// everything else (the helper `embed`, `rows` and `kvWrite` ops) to the helper backend, the
 /// reference. So a backend that refuses `embed` can still be checked on `matmul`, and a backend on
 /// another compute unit gets its inputs through real transfers (`upload`) and gives its output back
-/// through `download`. When the op under test is itself `kvWrite`, the preload pass's `kvWrite`
+/// through `download`. When the op under test is itself `kvWrite`, the preload passes' `kvWrite`
 /// runs on the backend under test too.
 enum OpHarness {
     /// The backend that runs the helper ops.
@@ -34,7 +36,7 @@ enum OpHarness {
     ///   inputs the op saw.
     /// - Throws: whatever planning or execution throws (e.g. `ExecutionError.contextOverflow`).
     static func run(_ opCase: OpCase, on backend: any Backend, helper: any Backend = OpHarness.helper) throws -> OpOutcome {
-        var built = try BuiltCase(opCase)
+        let built = try BuiltCase(opCase)
         let node = built.graph.nodes.last!
         if case .unsupported(let reason) = backend.support(for: node, in: built.graph) { return .unsupported(reason) }
 
@@ -56,10 +58,9 @@ enum OpHarness {
         let weights = built.weights
         let executor = Executor(weights: WeightCache { weights[$0] }, poisonOutputs: true)
         let state = SessionState()
-        if let preload = built.preload {
-            let prePlan = try planner.plan(preload)
+        for (preload, start) in built.preloads {
             let tokens = (0..<preload.tokenCount).map { Int32($0) }
-            _ = try executor.run(prePlan, pass: PassContext(tokens: tokens, startPosition: 0), state: state)
+            _ = try executor.run(try planner.plan(preload), pass: PassContext(tokens: tokens, startPosition: start), state: state)
         }
         let outputs = try executor.run(plan, pass: PassContext(tokens: opCase.tokens, startPosition: opCase.startPosition),
                                        state: state)
@@ -146,7 +147,8 @@ enum OpInput {
     case rowVector(columns: Int)
     /// A weight of `shape` in `format`: `values` for plain float formats, else random.
     case weight(WeightFormat, shape: [Int], values: [Float]? = nil)
-    /// A KV cache `[capacity, columns]` whose rows 0..<filled hold random values; the rest zero.
+    /// A KV cache `[capacity, columns]` holding random values at positions 0..<filled (position p
+    /// in row p % capacity); rows never written are zero.
     case cache(capacity: Int, columns: Int, filled: Int)
 }
 
@@ -154,7 +156,7 @@ enum OpInput {
 enum OpResult {
     /// A new activation of `shape`.
     case activation(shape: [Int])
-    /// `kvWrite`'s two caches `[capacity, columns]`, rows 0..<filled preloaded with random values.
+    /// `kvWrite`'s two caches `[capacity, columns]`, positions 0..<filled preloaded with random values.
     case caches(capacity: Int, columns: Int, filled: Int)
 }
 
@@ -181,9 +183,9 @@ struct OpRun {
     /// The op's output, row-major; for `kvWrite`, the K cache followed by the V cache.
     let output: [Float]
     /// Each input's values as the op saw them: activations row-major, weights dequantized, caches
-    /// `[capacity, columns]` as the first pass left them.
+    /// `[capacity, columns]` as the first passes left them.
     let inputs: [[Float]]
-    /// For `kvWrite`: each cache as the first pass left it, before the op wrote into it.
+    /// For `kvWrite`: each cache as the first passes left it, before the op wrote into it.
     let cachesBefore: [[Float]]
     /// The plan of the pass under test.
     let plan: Plan
@@ -218,8 +220,8 @@ final class HarnessBytes: @unchecked Sendable {
 /// The graphs, weights and input values of one case.
 private struct BuiltCase {
     var graph: ForwardGraph
-    /// The first pass that fills the caches, if any has rows to fill.
-    var preload: ForwardGraph?
+    /// The passes that fill the caches first, with their start positions.
+    var preloads: [(graph: ForwardGraph, start: Int)] = []
     var weights: [String: WeightTensor] = [:]
     var inputValues: [[Float]] = []
     var cachesBefore: [[Float]] = []
@@ -245,10 +247,15 @@ private struct BuiltCase {
         func gathered(_ table: [Float], columns: Int) -> [Float] {
             c.tokens.flatMap { table[Int($0) * columns ..< (Int($0) + 1) * columns] }
         }
+        /// Random rows for positions 0..<filled, and the cache they leave: position p in row p % capacity.
         func cache(_ name: String, capacity: Int, columns: Int, filled: Int) -> [Float] {
             let table = OpHarness.randomValues(filled * columns, amplitude: c.amplitude, using: &rng)
             caches.append((name, capacity, columns, filled, table))
-            return table + [Float](repeating: 0, count: (capacity - filled) * columns)
+            var contents = [Float](repeating: 0, count: capacity * columns)
+            for p in 0..<filled {
+                contents.replaceSubrange(p % capacity * columns ..< (p % capacity + 1) * columns, with: table[p * columns ..< (p + 1) * columns])
+            }
+            return contents
         }
 
         var inputs: [ValueID] = []
@@ -288,20 +295,29 @@ private struct BuiltCase {
             graph.markOutput(v)
         }
 
-        // The first pass: kvWrite of random rows into the caches, two at a time (K and V).
+        // The first passes: kvWrite of the random rows into the caches, two at a time (K and V), in
+        // passes of at most the smallest cache's rows.
         if let filled = caches.first?.filled, filled > 0 {
             precondition(caches.count % 2 == 0 && caches.allSatisfy { $0.filled == filled }, "\(c): caches come in pairs, filled alike")
-            var pre = ForwardGraph(tokenCount: filled)
-            for pair in stride(from: 0, to: caches.count, by: 2) {
-                let (a, b) = (caches[pair], caches[pair + 1])
-                let rowsA = pre.op("preload.\(a.name)", .embed(scale: 1),
-                                   [pre.weight(weight("preload.\(a.name)", .f32, [filled, a.columns], values: a.table))], shape: [filled, a.columns])
-                let rowsB = pre.op("preload.\(b.name)", .embed(scale: 1),
-                                   [pre.weight(weight("preload.\(b.name)", .f32, [filled, b.columns], values: b.table))], shape: [filled, b.columns])
-                pre.op("preload.kvWrite\(pair / 2)", .kvWrite, [rowsA, rowsB],
-                       writing: [pre.state(a.name, shape: [a.capacity, a.columns]), pre.state(b.name, shape: [b.capacity, b.columns])])
+            let passRows = caches.map(\.capacity).min()!
+            for start in stride(from: 0, to: filled, by: passRows) {
+                let m = min(passRows, filled - start)
+                var pre = ForwardGraph(tokenCount: m)
+                /// Positions start..<start+m of cache `i`, as an embedded table.
+                func rows(_ i: Int) -> ValueID {
+                    let cache = caches[i]
+                    let name = "preload.\(cache.name).\(start)"
+                    let table = Array(cache.table[start * cache.columns ..< (start + m) * cache.columns])
+                    return pre.op(name, .embed(scale: 1), [pre.weight(weight(name, .f32, [m, cache.columns], values: table))],
+                                  shape: [m, cache.columns])
+                }
+                for pair in stride(from: 0, to: caches.count, by: 2) {
+                    let (a, b) = (caches[pair], caches[pair + 1])
+                    pre.op("preload.kvWrite\(pair / 2)", .kvWrite, [rows(pair), rows(pair + 1)],
+                           writing: [pre.state(a.name, shape: [a.capacity, a.columns]), pre.state(b.name, shape: [b.capacity, b.columns])])
+                }
+                preloads.append((pre, start))
             }
-            preload = pre
         }
         self.weights = weights
     }
@@ -340,8 +356,9 @@ extension OpCase {
                       result: .activation(shape: [n, d]))
     }
 
-    /// Attention of `n` queries at positions start..<start+n over a cache of `capacity` rows that
-    /// holds start + n filled rows.
+    /// Attention of `n` queries at positions start..<start+n over a cache of `capacity` rows (by
+    /// default start + n) holding positions 0..<start+n; a smaller cache is a ring (a sliding
+    /// window's: the window plus one batch).
     static func attention(_ p: AttentionParameters, n: Int, start: Int, capacity: Int? = nil, amplitude: Float = 1) -> OpCase {
         let capacity = capacity ?? start + n
         let kvWidth = p.kvHeads * p.headDim, d = p.heads * p.headDim
@@ -356,7 +373,7 @@ extension OpCase {
     }
 
     /// `n` K and V rows of `columns` written at positions start..<start+n of caches of `capacity`
-    /// rows, whose rows 0..<start already hold values.
+    /// rows (rings: position p in row p % capacity) that already hold positions 0..<start.
     static func kvWrite(n: Int, start: Int, columns: Int, capacity: Int) -> OpCase {
         OpCase(op: .kvWrite, shape: "k,v[\(n),\(columns)] cache \(capacity) start \(start)", tokens: tokens(n), startPosition: start,
                inputs: [.activation(columns: columns), .activation(columns: columns)],
