@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Switchyard", targets: ["Switchyard"]),
         .library(name: "SwitchyardModels", targets: ["SwitchyardModels"]),
         .library(name: "SwitchyardReference", targets: ["SwitchyardReference"]),
+        .library(name: "SwitchyardBLAS", targets: ["SwitchyardBLAS"]),
         .executable(name: "switchyard", targets: ["switchyard"]),
     ],
     dependencies: [
@@ -32,18 +33,34 @@ let package = Package(
             name: "SwitchyardReference",
             dependencies: ["Switchyard"],
             path: "Backends/Reference"),
+        // OpenBLAS's CBLAS, linked as a system library (libopenblas-dev).
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Backends/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // SIMD kernels in C with intrinsics, chosen at run time by CPU features (AVX2+FMA baseline, AVX-512 where present).
+        .target(
+            name: "SwitchyardCPUKernels",
+            path: "Kernels/cpu",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        // The fast CPU backend: OpenBLAS sgemm for large products, SIMD kernels for the rest.
+        .target(
+            name: "SwitchyardBLAS",
+            dependencies: ["Switchyard", "COpenBLAS", "SwitchyardCPUKernels"],
+            path: "Backends/BLAS"),
         // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "Switchyard", "SwitchyardModels", "SwitchyardReference",
+                "Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/switchyard"),
         .testTarget(
             name: "SwitchyardTests",
-            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "switchyard"],
+            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardCPUKernels", "switchyard"],
             path: "Tests/SwitchyardTests",
             resources: [.copy("Fixtures")]),
     ],

@@ -1,9 +1,11 @@
 import Switchyard
+import SwitchyardBLAS
 import SwitchyardReference
 
 /// Every backend this tool ships: the one place that knows them. A new backend is one line here.
 enum BackendCatalog {
     static let registry = BackendRegistry([
         ReferenceBackend.registration,
+        BLASBackend.registration,
     ])
 }

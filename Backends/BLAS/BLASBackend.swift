@@ -1,0 +1,116 @@
+import COpenBLAS
+import Switchyard
+import Synchronization
+
+/// The fast CPU backend: OpenBLAS `sgemm` for the large products of prefill and attention, and
+/// hand-written SIMD kernels (`Kernels/cpu`, chosen at run time: AVX-512, AVX2 or scalar) for
+/// decode's quantized matrix-vector products, which read the file's blocks in place with f32
+/// activations (no activation quantization). Both cores work through a low-latency worker pool.
+public final class BLASBackend: Backend, @unchecked Sendable {
+    public let name = "blas"
+    public let unit = ComputeUnit.cpu
+    let pool: WorkerPool
+    let ropeTables = RopeTableCache()
+
+    /// Every op this backend runs, one kernel per op kind (one line per kernel).
+    static let kernels: [OpKind: any BLASKernel] = [
+        .embed: EmbedKernel(),
+        .rmsNorm: RMSNormKernel(),
+        .matmul: MatmulKernel(),
+        .rope: RopeKernel(),
+        .attention: AttentionKernel(),
+        .kvWrite: KVWriteKernel(),
+        .add: ElementwiseKernel(kind: .add),
+        .mul: ElementwiseKernel(kind: .mul),
+        .scale: UnaryKernel(kind: .scale),
+        .silu: UnaryKernel(kind: .silu),
+        .gelu: UnaryKernel(kind: .gelu),
+        .softcap: UnaryKernel(kind: .softcap),
+        .swiglu: GatedKernel(kind: .swiglu),
+        .geglu: GatedKernel(kind: .geglu),
+        .softmax: SoftmaxKernel(),
+        .rows: RowsKernel(),
+    ]
+
+    /// - Parameter threads: threads for the SIMD kernels and for OpenBLAS.
+    public init(threads: Int = BackendOptions.defaultThreads) {
+        pool = WorkerPool(threads: threads)
+        openblas_set_num_threads(Int32(max(1, threads)))
+    }
+
+    /// The registration the command-line tool lists.
+    public static let registration = BackendRegistration(
+        name: "blas", unit: .cpu, summary: "OpenBLAS sgemm + SIMD kernels (f32 activations), all cores"
+    ) { BLASBackend(threads: $0.threads) }
+
+    /// The instruction set the SIMD kernels use here ("avx512", "avx2" or "scalar").
+    public static var cpuTier: String { String(cString: sy_cpu_tier()) }
+
+    public func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport {
+        guard let kernel = Self.kernels[node.kind] else { return .unsupported("no BLAS kernel for \(node.kind.rawValue)") }
+        return kernel.support(node, in: graph)
+    }
+
+    public func prepare(_ weight: WeightTensor) throws -> any BackendTensor { BLASWeight(weight) }
+
+    public func execute(_ segment: PlanSegment, io: SegmentIO) throws {
+        try io.forEachNode { node in try Self.kernels[node.kind]!.run(node, io, self) }
+    }
+}
+
+import SwitchyardCPUKernels
+
+/// One op kind of the BLAS backend.
+protocol BLASKernel: Sendable {
+    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport
+    func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws
+}
+
+extension BLASKernel {
+    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport { .supported }
+}
+
+extension SegmentIO {
+    func blasWeight(_ id: ValueID) throws -> BLASWeight {
+        guard let w = try tensor(id) as? BLASWeight else { throw ExecutionError.foreignTensor(backend: "blas") }
+        return w
+    }
+
+    /// An activation input, or a small weight's f32 values, as a pointer and count.
+    func floats(_ id: ValueID) throws -> (UnsafePointer<Float>, Int) {
+        if let host = try tensor(id) as? HostTensor { return (UnsafePointer(host.storage.baseAddress!), host.count) }
+        let w = try blasWeight(id)
+        guard let floats = w.floats else { throw ExecutionError.backendFailure(backend: "blas", node: graph[id].name, reason: "weight too large for an elementwise operand") }
+        return (UnsafePointer(floats.baseAddress!), floats.count)
+    }
+}
+
+/// cos/sin tables for RoPE, computed once per pass shape and shared by every rope op of the pass
+/// (a 30-layer model has 60 rope ops with the same positions).
+final class RopeTableCache: Sendable {
+    struct Key: Hashable { let start: Int; let rows: Int; let dims: Int; let base: Float; let scale: Float }
+    private let tables = Mutex<[Key: [Float]]>([:])
+
+    /// For row r and pair i: cos at [(r·half + i)·2], sin at [(r·half + i)·2 + 1].
+    func table(_ key: Key) -> [Float] {
+        if let t = tables.withLock({ $0[key] }) { return t }
+        let half = key.dims / 2
+        var t = [Float](repeating: 0, count: key.rows * half * 2)
+        var inverse = [Double](repeating: 0, count: half)
+        for i in 0..<half { inverse[i] = pow(Double(key.base), -2 * Double(i) / Double(key.dims)) }
+        for r in 0..<key.rows {
+            let position = Double(key.start + r) * Double(key.scale)
+            for i in 0..<half {
+                let theta = position * inverse[i]
+                t[(r * half + i) * 2] = Float(cos(theta))
+                t[(r * half + i) * 2 + 1] = Float(sin(theta))
+            }
+        }
+        tables.withLock { if $0.count > 16 { $0.removeAll() }; $0[key] = t }
+        return t
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,110 @@
+import COpenBLAS
+import Switchyard
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `attention` over the KV cache (position t in row t % rows). A few query rows (decode): each
+/// (row, head) pair is one fused loop — scores, softmax, weighted sum of values — pairs split
+/// across threads. Many rows (prefill): per head, S = Q·Kᵀ and O = P·V through `sgemm` over the
+/// span of positions the pass sees, with the causal and sliding-window mask applied to S.
+struct AttentionKernel: BLASKernel {
+    static let fusedRows = 4
+
+    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
+        guard case .attention(let p) = node.op else { return .unsupported("not attention") }
+        guard p.kvHeads > 0, p.heads % p.kvHeads == 0 else { return .unsupported("heads not a multiple of KV heads") }
+        return .supported
+    }
+
+    func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
+        guard case .attention(let p) = node.op else { return }
+        let q = try io.host(node.inputs[0])
+        let kCache = try io.host(node.inputs[1]), vCache = try io.host(node.inputs[2])
+        let out = io.makeHostOutput(node.outputs[0])
+        let newest = io.pass.position(q.rows - 1)
+        let oldest = p.window.map { max(0, io.pass.startPosition - $0 + 1) } ?? 0
+        guard newest - oldest < kCache.rows else { throw ExecutionError.contextOverflow(needed: newest - oldest + 1, capacity: kCache.rows) }
+        let span = Span(p: p, start: io.pass.startPosition, oldest: oldest, newest: newest, cacheRows: kCache.rows)
+        if q.rows <= Self.fusedRows {
+            fused(q, kCache, vCache, out, span, backend)
+        } else {
+            batched(q, kCache, vCache, out, span, backend)
+        }
+    }
+
+    /// The positions one pass's queries see.
+    struct Span {
+        let p: AttentionParameters
+        let start: Int, oldest: Int, newest: Int, cacheRows: Int
+        /// First position query row r sees.
+        func first(_ r: Int) -> Int { p.window.map { max(0, start + r - $0 + 1) } ?? 0 }
+        func score(_ raw: Float) -> Float {
+            let s = raw * p.scale
+            guard let cap = p.softcap else { return s }
+            return cap * tanhf(s / cap)
+        }
+    }
+
+    private func fused(_ q: HostTensor, _ k: HostTensor, _ v: HostTensor, _ out: HostTensor, _ span: Span, _ backend: BLASBackend) {
+        let p = span.p, group = p.heads / p.kvHeads, hd = p.headDim
+        backend.pool.parallelFor(q.rows * p.heads) { items in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: span.newest + 1)
+            defer { scores.deallocate() }
+            for item in items {
+                let r = item / p.heads, h = item % p.heads
+                let position = span.start + r, first = span.first(r)
+                let query = UnsafePointer(q.row(r) + h * hd), kvOffset = (h / group) * hd
+                var maxScore = -Float.infinity
+                for t in first...position {
+                    let s = span.score(VectorMath.dot(query, k.row(t % span.cacheRows) + kvOffset, hd))
+                    scores[t] = s
+                    maxScore = max(maxScore, s)
+                }
+                var total: Float = 0
+                for t in first...position { scores[t] = expf(scores[t] - maxScore); total += scores[t] }
+                let dst = out.row(r) + h * hd
+                dst.update(repeating: 0, count: hd)
+                for t in first...position {
+                    let weight = scores[t] / total
+                    VectorMath.zip(UnsafePointer(dst), v.row(t % span.cacheRows) + kvOffset, dst, hd) { a, b in a + weight * b }
+                }
+            }
+        }
+    }
+
+    private func batched(_ q: HostTensor, _ k: HostTensor, _ v: HostTensor, _ out: HostTensor, _ span: Span, _ backend: BLASBackend) {
+        let p = span.p, group = p.heads / p.kvHeads, hd = p.headDim, n = q.rows
+        let count = span.newest - span.oldest + 1
+        let kvWidth = k.columns, qWidth = q.columns
+        // Keys and values of the span, contiguous (a ring cache may wrap).
+        let keys = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * count)
+        defer { keys.deallocate(); values.deallocate(); scores.deallocate() }
+        for t in 0..<count {
+            let row = (span.oldest + t) % span.cacheRows
+            (keys + t * kvWidth).update(from: k.row(row), count: kvWidth)
+            (values + t * kvWidth).update(from: v.row(row), count: kvWidth)
+        }
+        for h in 0..<p.heads {
+            let kvOffset = (h / group) * hd
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(hd),
+                        1, q.storage.baseAddress! + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
+            backend.pool.parallelFor(n, minimumPerThread: 8) { rows in
+                for r in rows {
+                    let row = scores + r * count
+                    let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
+                    var maxScore = -Float.infinity
+                    for t in first...last { row[t] = span.score(row[t]); maxScore = max(maxScore, row[t]) }
+                    var total: Float = 0
+                    for t in first...last { row[t] = expf(row[t] - maxScore); total += row[t] }
+                    let inverse = 1 / total
+                    for t in 0..<count { row[t] = (t >= first && t <= last) ? row[t] * inverse : 0 }
+                }
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(count),
+                        1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.storage.baseAddress! + h * hd, Int32(qWidth))
+        }
+    }
+}

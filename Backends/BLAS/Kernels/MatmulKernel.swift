@@ -1,0 +1,48 @@
+import COpenBLAS
+import Switchyard
+import SwitchyardCPUKernels
+
+/// `matmul`: out = x · Wᵀ. Up to `smallBatch` rows (decode), the SIMD kernel streams each weight
+/// row once from the file's blocks and dots it with every activation row, rows split across
+/// threads. Larger batches (prefill) dequantize the weight in chunks to f32 and call `sgemm`.
+struct MatmulKernel: BLASKernel {
+    /// Activation rows up to which the streaming kernel beats dequantize + sgemm.
+    static let smallBatch = 8
+    /// Largest f32 chunk of a weight dequantized at once for sgemm (elements).
+    static let chunkElements = 4 << 20
+
+    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
+        let x = graph[node.inputs[0]].shape, w = graph[node.inputs[1]].shape
+        return x.last == w.last ? .supported : .unsupported("inner dimensions differ (\(x) × \(w))")
+    }
+
+    func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
+        let x = try io.host(node.inputs[0])
+        let w = try io.blasWeight(node.inputs[1])
+        let out = io.makeHostOutput(node.outputs[0])
+        let n = x.rows, k = x.columns, m = w.rows
+        let xp = UnsafePointer(x.storage.baseAddress!), yp = out.storage.baseAddress!
+        if n <= Self.smallBatch {
+            backend.pool.parallelFor(m, minimumPerThread: 32) { rows in
+                if n == 1 {
+                    sy_matvec(w.format, w.weight.bytes.baseAddress!, w.weight.rowBytes, Int64(k), xp, yp, Int64(rows.lowerBound), Int64(rows.upperBound))
+                } else {
+                    sy_matmul_rows(w.format, w.weight.bytes.baseAddress!, w.weight.rowBytes, Int64(k), xp, Int64(k), Int64(n), yp, Int64(m),
+                                   Int64(rows.lowerBound), Int64(rows.upperBound))
+                }
+            }
+            return
+        }
+        let chunkRows = max(1, min(m, Self.chunkElements / k))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * k)
+        defer { scratch.deallocate() }
+        for start in stride(from: 0, to: m, by: chunkRows) {
+            let rows = min(chunkRows, m - start)
+            backend.pool.parallelFor(rows, minimumPerThread: 16) { part in
+                w.dequantize(rows: (start + part.lowerBound)..<(start + part.upperBound), into: scratch + part.lowerBound * k)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(k),
+                        1, xp, Int32(k), scratch, Int32(k), 0, yp + start, Int32(m))
+        }
+    }
+}

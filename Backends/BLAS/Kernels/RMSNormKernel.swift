@@ -1,0 +1,25 @@
+import Switchyard
+
+/// `rmsNorm`: y = x / sqrt(mean(x²) + eps) · weight over each run of weight-length elements.
+struct RMSNormKernel: BLASKernel {
+    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
+        let width = graph[node.inputs[1]].elementCount
+        return graph[node.inputs[0]].shape.last! % width == 0 ? .supported : .unsupported("row length not a multiple of the norm width")
+    }
+
+    func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
+        guard case .rmsNorm(let eps) = node.op else { return }
+        let x = try io.host(node.inputs[0])
+        let (w, width) = try io.floats(node.inputs[1])
+        let out = io.makeHostOutput(node.outputs[0])
+        let runs = x.count / width
+        backend.pool.parallelFor(runs, minimumPerThread: 64) { range in
+            for run in range {
+                let src = UnsafePointer(x.storage.baseAddress! + run * width), dst = out.storage.baseAddress! + run * width
+                let meanSquare = VectorMath.dot(src, src, width) / Float(width)
+                let inverse = 1 / (meanSquare + eps).squareRoot()
+                VectorMath.zip(src, w, dst, width) { a, b in a * inverse * b }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Vectorised exp, SiLU and tanh-GELU over buffers of floats, accurate to a couple of ulps: the
+/// activations of a 512-token prefill are tens of millions of exps, too many for scalar libm.
+enum VectorMath {
+    typealias V = SIMD8<Float>
+
+    /// e^x: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 Taylor polynomial, 2^k by exponent bits.
+    @inline(__always) static func exp(_ x: V) -> V {
+        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
+        let k = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let r = clamped - k * 0.693_145_75 - k * 1.428_606_8e-6
+        var p = V(repeating: 1.0 / 5040)
+        p = p * r + 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = SIMD8<UInt32>(truncatingIfNeeded: (SIMD8<Int32>(k) &+ 127) &<< 23)
+        return p * unsafeBitCast(bits, to: V.self)
+    }
+
+    @inline(__always) static func silu(_ x: V) -> V { x / (1 + exp(-x)) }
+
+    /// GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(y) = 1 − 2/(e^{2y} + 1).
+    @inline(__always) static func gelu(_ x: V) -> V {
+        let y = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+        let t = 1 - 2 / (exp(2 * y) + 1)
+        return 0.5 * x * (1 + t)
+    }
+
+    /// Applies `f` to `count` floats (vectorised, with a scalar tail through a padded vector).
+    @inline(__always) static func map(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int, _ f: (V) -> V) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: f(v), as: V.self)
+            i += 8
+        }
+        if i < count {
+            var v = V(repeating: 0)
+            for j in 0..<(count - i) { v[j] = src[i + j] }
+            let r = f(v)
+            for j in 0..<(count - i) { dst[i + j] = r[j] }
+        }
+    }
+
+    /// Applies `f(a, b)` elementwise.
+    @inline(__always) static func zip(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int, _ f: (V, V) -> V) {
+        var i = 0
+        while i + 8 <= count {
+            let va = UnsafeRawPointer(a + i).loadUnaligned(as: V.self), vb = UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: f(va, vb), as: V.self)
+            i += 8
+        }
+        if i < count {
+            var va = V(repeating: 0), vb = V(repeating: 0)
+            for j in 0..<(count - i) { va[j] = a[i + j]; vb[j] = b[i + j] }
+            let r = f(va, vb)
+            for j in 0..<(count - i) { dst[i + j] = r[j] }
+        }
+    }
+
+    /// Σ a[i]·b[i] in Float, eight lanes.
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = V(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: V.self) * UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < count { sum += a[i] * b[i]; i += 1 }
+        return sum
+    }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A fixed set of worker threads for splitting one loop across cores with microsecond latency.
+/// Decode runs a few hundred small parallel loops per token; a dispatch queue's wake-up cost
+/// would be a large part of the token's time. Workers spin briefly for the next job, then sleep;
+/// they stop when the pool is released.
+final class WorkerPool: @unchecked Sendable {
+    let threadCount: Int
+    private let shared: Shared
+
+    /// What the caller and the workers share; workers hold it, so it outlives the pool.
+    private final class Shared: @unchecked Sendable {
+        let generation = Atomic<Int>(0)
+        let pending = Atomic<Int>(0)
+        let stopping = Atomic<Bool>(false)
+        var job: ((Int) -> Void)?
+        var mutex = pthread_mutex_t()
+        var wake = pthread_cond_t()
+        var sleeping = 0
+        init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&wake, nil) }
+
+        func signal() {
+            pthread_mutex_lock(&mutex)
+            generation.add(1, ordering: .releasing)
+            if sleeping > 0 { pthread_cond_broadcast(&wake) }
+            pthread_mutex_unlock(&mutex)
+        }
+
+        func workerLoop(_ index: Int) {
+            var seen = 0
+            while true {
+                var spins = 0
+                while generation.load(ordering: .acquiring) == seen {
+                    spins += 1
+                    if spins < 50_000 { continue }
+                    pthread_mutex_lock(&mutex)
+                    sleeping += 1
+                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wake, &mutex) }
+                    sleeping -= 1
+                    pthread_mutex_unlock(&mutex)
+                }
+                seen = generation.load(ordering: .acquiring)
+                if stopping.load(ordering: .acquiring) { return }
+                job?(index)
+                pending.subtract(1, ordering: .releasing)
+            }
+        }
+    }
+
+    private final class Start { let shared: Shared; let index: Int; init(_ s: Shared, _ i: Int) { shared = s; index = i } }
+
+    /// - Parameter threads: total threads, the caller's included.
+    init(threads: Int) {
+        threadCount = max(1, threads)
+        shared = Shared()
+        for worker in 1..<threadCount {
+            let start = Unmanaged.passRetained(Start(shared, worker)).toOpaque()
+            var thread = pthread_t()
+            pthread_create(&thread, nil, { raw in
+                let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
+                start.shared.workerLoop(start.index)
+                return nil
+            }, start)
+            pthread_detach(thread)
+        }
+    }
+
+    deinit {
+        shared.stopping.store(true, ordering: .releasing)
+        shared.signal()
+    }
+
+    /// Runs `body(worker)` once on each of `threadCount` threads (worker 0 is the caller) and
+    /// returns when all have finished.
+    func run(_ body: (Int) -> Void) {
+        guard threadCount > 1 else { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            shared.job = body
+            shared.pending.store(threadCount - 1, ordering: .releasing)
+            shared.signal()
+            body(0)
+            while shared.pending.load(ordering: .acquiring) > 0 {}
+            shared.job = nil
+        }
+    }
+
+    /// Splits `0..<count` into one contiguous chunk per thread (each at least `minimumPerThread`
+    /// long) and runs `body` on each chunk.
+    func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(threadCount, max(1, count / max(1, minimumPerThread)))
+        guard chunks > 1 else { if count > 0 { body(0..<count) }; return }
+        run { worker in
+            guard worker < chunks else { return }
+            let range = count * worker / chunks ..< count * (worker + 1) / chunks
+            if !range.isEmpty { body(range) }
+        }
+    }
+}

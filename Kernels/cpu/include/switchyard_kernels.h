@@ -1,0 +1,74 @@
+// Hand-written SIMD kernels for the fast CPU backend (SwitchyardBLAS): quantized-weight × f32
+// activation dot products for decode (a weight row is read once from memory and dotted with one
+// or a few f32 activation rows), bit-exact row dequantization, and a few f32 vector helpers.
+//
+// Activations are never quantized: every weight format is expanded to f32 in registers and
+// multiplied with the f32 activations, accumulating in f32 with fused multiply-adds.
+//
+// Each entry point has a scalar C version, an AVX2+FMA+F16C version and an AVX-512 (F, BW, DQ, VL)
+// version; the best one the CPU supports is picked once, at the first call. The environment
+// variable SWITCHYARD_CPU=avx2|scalar (read at that first call) or `sy_force_tier` picks a lower
+// tier. Threading is the caller's business: every function only touches the rows it is given.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Weight formats, with ggml's block layouts (see Sources/Switchyard/Quantization/*Block.swift).
+typedef enum {
+    SY_F32 = 0,   ///< 4 bytes per element
+    SY_F16,       ///< IEEE binary16, 2 bytes per element
+    SY_BF16,      ///< bfloat16, 2 bytes per element
+    SY_Q4_0,      ///< 32 elements in 18 bytes
+    SY_Q4_1,      ///< 32 elements in 20 bytes
+    SY_Q5_0,      ///< 32 elements in 22 bytes
+    SY_Q8_0,      ///< 32 elements in 34 bytes
+    SY_Q4_K,      ///< 256 elements in 144 bytes
+    SY_Q6_K,      ///< 256 elements in 210 bytes
+} sy_format;
+
+/// Elements per block of `f` (1 for the plain float formats).
+int64_t sy_block_elements(sy_format f);
+/// Bytes per block of `f`.
+int64_t sy_block_bytes(sy_format f);
+
+/// y[r] = Σ_j W[r][j] · x[j] for r in [row_begin, row_end). `w` points at row 0 of W; rows are
+/// `row_bytes` apart (no alignment needed), each holding `k` elements in format `f` (`k` a whole
+/// number of blocks). `y` is indexed by the absolute row number r.
+void sy_matvec(sy_format f, const void *w, size_t row_bytes, int64_t k,
+               const float *x, float *y, int64_t row_begin, int64_t row_end);
+
+/// The same for `n` activation rows at once (n small, 1..16 or so: each weight row is decoded once
+/// and dotted with all n rows): y[i * ldy + r] = Σ_j W[r][j] · x[i * ldx + j] for i < n and r in
+/// [row_begin, row_end).
+void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
+                    const float *x, int64_t ldx, int64_t n,
+                    float *y, int64_t ldy, int64_t row_begin, int64_t row_end);
+
+/// Dequantizes `k` consecutive elements (a whole number of blocks) of format `f` at `src` to f32,
+/// bit for bit equal to Switchyard's reference `Dequantize.row` (ggml's `dequantize_row_*`: no
+/// fused multiply-adds). `src` needs no alignment.
+void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst);
+
+/// Σ a[i] · b[i] over i < n (f32, fused multiply-adds, several partial sums).
+float sy_dot_f32(const float *a, const float *b, int64_t n);
+/// y[i] += a · x[i] for i < n (one fused multiply-add per element).
+void sy_axpy_f32(float a, const float *x, float *y, int64_t n);
+/// y[i] *= a for i < n.
+void sy_scale_f32(float a, float *y, int64_t n);
+
+/// The instruction set in use: "avx512", "avx2" or "scalar".
+const char *sy_cpu_tier(void);
+
+/// Forces a tier ("avx512", "avx2" or "scalar"; one the CPU lacks falls back to the best it has),
+/// or, with NULL, goes back to the automatic choice (SWITCHYARD_CPU, then the CPU's best). For
+/// tests; not meant to be called while other threads are inside a kernel.
+void sy_force_tier(const char *tier);
+
+#ifdef __cplusplus
+}
+#endif

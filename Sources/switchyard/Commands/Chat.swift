@@ -1,0 +1,122 @@
+import ArgumentParser
+import Dispatch
+import Switchyard
+import SwitchyardModels
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `switchyard chat`: a conversation read line by line from standard input, kept in the KV cache so
+/// that each turn prefills only its own tokens.
+struct Chat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a model: each line of standard input is a user message, answered as it streams.",
+        discussion: """
+            The conversation stays in the KV cache: each turn prefills only the new message, laid out in \
+            the model's chat template (ChatML, Gemma). A stats line per answer goes to standard error. \
+            Ctrl-C stops the answer being written; Ctrl-C at the prompt, or end of input, ends the chat.
+            """)
+
+    @OptionGroup var model: ModelOption
+    @Option(name: .long, help: "A system message that opens the conversation.")
+    var system: String?
+    @Option(name: [.customShort("n"), .long], help: "Most tokens per answer.")
+    var tokens = 512
+    @Option(name: .customLong("temp"), help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0.8
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: all).")
+    var topK = 40
+    @Option(name: .customLong("top-p"), help: "Keep the smallest set of tokens whose probability reaches p (1: all).")
+    var topP: Float = 0.95
+    @Option(name: .customLong("min-p"), help: "Drop tokens less likely than min-p times the most likely (0: none).")
+    var minP: Float = 0.05
+    @Option(name: .customLong("repeat-penalty"), help: "Penalty for tokens among the last 64 (1: none).")
+    var repeatPenalty: Float = 1.0
+    @Option(name: .long, help: "Random seed for sampling.")
+    var seed: UInt64 = 0
+    @Option(name: .long, help: "KV cache size in tokens, for the whole conversation (default: the model's context, at most 4096).")
+    var context: Int?
+    @OptionGroup var selection: BackendSelection
+
+    func validate() throws {
+        if tokens < 1 { throw ValidationError("-n must be at least 1") }
+        if temperature < 0 { throw ValidationError("--temp must not be negative") }
+        if topP <= 0 || topP > 1 { throw ValidationError("--top-p must be in (0, 1]") }
+        if minP < 0 || minP >= 1 { throw ValidationError("--min-p must be in [0, 1)") }
+        if repeatPenalty <= 0 { throw ValidationError("--repeat-penalty must be positive") }
+        if let context, context < 1 { throw ValidationError("--context must be at least 1") }
+    }
+
+    func run() async throws {
+        let loaded = try model.load()
+        let (policy, backends) = try selection.resolve()
+        let engine = try Engine(model: loaded, backends: backends, policy: policy, contextLength: context)
+        let chat = ChatSession(engine: engine, system: system)
+        Log.main.debug("model \(loaded.name) with policy \(policy), chat template \(chat.template.family.rawValue)")
+        let options = GenerationOptions(
+            maxTokens: tokens,
+            sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                      repetitionPenalty: repeatPenalty, seed: seed))
+        let interactive = isatty(0) != 0
+        let interrupts = InterruptWatch { chat.stopAnswer() }
+
+        var turn = 0
+        while true {
+            if interactive { Console.write("> ") }
+            guard let line = readLine(strippingNewline: true) else { break }
+            if line.allSatisfy(\.isWhitespace) { continue }
+            turn += 1
+            interrupts.answerStarted()
+            defer { interrupts.answerEnded() }
+            for try await event in chat.send(line, options: options) {
+                switch event {
+                case .text(let piece):
+                    Console.write(piece)
+                case .finished(let s):
+                    Console.write("\n")
+                    Console.error("""
+                        turn \(turn): prefill \(s.promptTokens) tokens, \(format(s.prefillTokensPerSecond)) tok/s; \
+                        answer \(s.generatedTokens) tokens, \(format(s.decodeTokensPerSecond)) tok/s (\(s.stopReason.rawValue)); \
+                        context \(chat.session.tokens.count)/\(engine.contextLength)\n
+                        """)
+                }
+            }
+        }
+        if interactive { Console.write("\n") }
+        withExtendedLifetime(interrupts) {}
+    }
+}
+
+/// Ctrl-C (SIGINT) for the chat: while an answer streams, the first one stops that answer and the chat
+/// goes back to the prompt; at the prompt, or a second time before the answer has stopped, it ends
+/// the program with status 0.
+final class InterruptWatch: @unchecked Sendable {
+    private enum Phase: Int { case atPrompt = 0, answering = 1, stopping = 2 }
+    private let phase = Atomic<Int>(Phase.atPrompt.rawValue)
+    private let source: DispatchSourceSignal
+
+    /// `stopAnswer` runs on a private queue when Ctrl-C arrives while an answer streams.
+    init(stopAnswer: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)   // delivered through the dispatch source instead
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "switchyard.chat.interrupt"))
+        source.setEventHandler { [unowned self] in
+            // `data`: how many Ctrl-Cs arrived since the last event (quick ones are merged into one event).
+            let presses = source.data
+            let (stopped, _) = phase.compareExchange(expected: Phase.answering.rawValue, desired: Phase.stopping.rawValue,
+                                                     ordering: .relaxed)
+            if stopped && presses < 2 {
+                stopAnswer()
+            } else {
+                Console.write("\n")
+                exit(0)
+            }
+        }
+        source.resume()
+    }
+
+    func answerStarted() { phase.store(Phase.answering.rawValue, ordering: .relaxed) }
+    func answerEnded() { phase.store(Phase.atPrompt.rawValue, ordering: .relaxed) }
+}
