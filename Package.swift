@@ -48,7 +48,10 @@ let package = Package(
         .target(
             name: "SwitchyardBLAS",
             dependencies: ["Switchyard", "COpenBLAS", "SwitchyardCPUKernels"],
-            path: "Backends/BLAS"),
+            path: "Backends/BLAS",
+            // The backend's own Swift loops (activations, norms) use AVX2/FMA, the CPU floor it
+            // supports; the C kernels pick AVX-512 or AVX2 at run time.
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
         .executableTarget(
             name: "switchyard",

@@ -3,10 +3,13 @@
 enum VectorMath {
     typealias V = SIMD8<Float>
 
-    /// e^x: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 Taylor polynomial, 2^k by exponent bits.
+    /// e^x: x = k·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 Taylor polynomial, 2^k by exponent
+    /// bits. Rounding and the integer k come from adding 1.5·2²³ (no per-lane library calls).
     @inline(__always) static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
-        let k = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let clamped = pointwiseMin(pointwiseMax(x, V(repeating: -87.3)), V(repeating: 88.7))
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let k = shifted - 12_582_912
+        let integerK = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let r = clamped - k * 0.693_145_75 - k * 1.428_606_8e-6
         var p = V(repeating: 1.0 / 5040)
         p = p * r + 1.0 / 720
@@ -16,17 +19,16 @@ enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = SIMD8<UInt32>(truncatingIfNeeded: (SIMD8<Int32>(k) &+ 127) &<< 23)
-        return p * unsafeBitCast(bits, to: V.self)
+        return p * unsafeBitCast((integerK &+ 127) &<< 23, to: V.self)
     }
 
     @inline(__always) static func silu(_ x: V) -> V { x / (1 + exp(-x)) }
 
-    /// GELU, tanh form: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), with tanh(y) = 1 − 2/(e^{2y} + 1).
+    /// GELU, tanh form: 0.5·x·(1 + tanh(y)) with y = √(2/π)(x + 0.044715x³), computed as
+    /// x / (1 + e^(−2y)), which is the same value without the cancellation of 1 + tanh(y) for x ≪ 0.
     @inline(__always) static func gelu(_ x: V) -> V {
         let y = 0.797_884_56 * (x + 0.044_715 * x * x * x)
-        let t = 1 - 2 / (exp(2 * y) + 1)
-        return 0.5 * x * (1 + t)
+        return x / (1 + exp(-2 * y))
     }
 
     /// Applies `f` to `count` floats (vectorised, with a scalar tail through a padded vector).

@@ -77,6 +77,11 @@ public struct ForwardGraph: Sendable {
         nodes.append(OpNode(index: nodes.count, name: name, op: op, inputs: inputs, outputs: outputs))
     }
 
+    /// Marks every activation as an output, so a pass hands all of them back (for cross-checks).
+    public mutating func markAllActivations() {
+        for v in values where v.kind == .activation { markOutput(v.id) }
+    }
+
     /// Marks a value as read by the caller after the pass.
     public mutating func markOutput(_ id: ValueID) { if !outputs.contains(id) { outputs.append(id) } }
 

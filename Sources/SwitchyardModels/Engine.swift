@@ -15,7 +15,7 @@ public final class Engine: Sendable {
     let executor: Executor
     private let plans = Mutex<[PlanKey: Plan]>([:])
 
-    struct PlanKey: Hashable { let tokens: Int; let logits: LogitRows }
+    struct PlanKey: Hashable { let tokens: Int; let logits: LogitRows; let keepActivations: Bool }
 
     /// - Parameters:
     ///   - contextLength: KV cache positions; defaults to the model's trained context, at most 4096.
@@ -33,10 +33,13 @@ public final class Engine: Sendable {
 
     /// The plan for a pass of `tokens` tokens, made once per shape.
     /// - Throws: `ExecutionError.unsupportedOp` when no backend of the policy runs some op.
-    public func plan(tokens: Int, logits: LogitRows) throws -> Plan {
-        let key = PlanKey(tokens: tokens, logits: logits)
+    /// - Parameter keepActivations: hand back every activation, not just the logits (for `check`).
+    public func plan(tokens: Int, logits: LogitRows, keepActivations: Bool = false) throws -> Plan {
+        let key = PlanKey(tokens: tokens, logits: logits, keepActivations: keepActivations)
         if let cached = plans.withLock({ $0[key] }) { return cached }
-        let plan = try planner.plan(model.architecture.graph(tokens: tokens, contextLength: contextLength, maxBatch: batchSize, logits: logits))
+        var graph = model.architecture.graph(tokens: tokens, contextLength: contextLength, maxBatch: batchSize, logits: logits)
+        if keepActivations { graph.markAllActivations() }
+        let plan = try planner.plan(graph)
         plans.withLock { $0[key] = plan }
         return plan
     }

@@ -51,6 +51,19 @@ public final class Session: @unchecked Sendable {
         return collected!
     }
 
+    /// Runs one pass over `newTokens` (at most the engine's batch size) and returns every
+    /// activation by value name, in host memory, with the graph that names them. For cross-checks.
+    public func trace(_ newTokens: [Int32]) throws -> (graph: ForwardGraph, values: [String: HostTensor]) {
+        precondition(!newTokens.isEmpty && newTokens.count <= engine.batchSize, "trace takes one pass of at most the batch size")
+        guard newTokens.count <= remainingContext else {
+            throw ModelError.promptTooLong(tokens: tokens.count + newTokens.count, context: engine.contextLength)
+        }
+        let plan = try engine.plan(tokens: newTokens.count, logits: .all, keepActivations: true)
+        let outputs = try engine.executor.run(plan, pass: PassContext(tokens: newTokens, startPosition: tokens.count), state: state, profile: profile)
+        tokens += newTokens
+        return (plan.graph, Dictionary(uniqueKeysWithValues: outputs.map { (plan.graph[$0.key].name, $0.value) }))
+    }
+
     /// Forgets the cached tokens (the cache is reused for a new sequence).
     public func reset() { tokens = []; state.reset() }
 
@@ -77,45 +90,67 @@ public final class Session: @unchecked Sendable {
         }
     }
 
-    /// The generation loop: prefill the prompt, then sample, stream and decode one token at a time.
-    private func run(_ prompt: [Int32], _ options: GenerationOptions, emit: (String) -> Void) throws -> GenerationSummary {
-        let tokenizer = engine.model.tokenizer
+    /// What one generation produced: its summary, the tokens generated (end-of-generation token
+    /// left out), and the last of them when it was sampled but not yet fed to the cache.
+    struct GenerationOutcome {
         var summary = GenerationSummary()
-        summary.promptTokens = prompt.count
+        var tokens: [Int32] = []
+        var unfed: Int32?
+    }
+
+    private func run(_ prompt: [Int32], _ options: GenerationOptions, emit: (String) -> Void) throws -> GenerationSummary {
+        try runGeneration(prompt, options, emit: emit).summary
+    }
+
+    /// The generation loop: prefill the prompt, then sample, stream and decode one token at a time.
+    /// - Parameters:
+    ///   - extraStopStrings: stop strings besides the options' own.
+    ///   - shouldStop: polled before each token; true ends generation as cancelled.
+    ///   - afterPrefill: called once the prompt is in the cache.
+    func runGeneration(_ prompt: [Int32], _ options: GenerationOptions, extraStopStrings: [String] = [],
+                       shouldStop: () -> Bool = { false }, afterPrefill: () -> Void = {},
+                       emit: (String) -> Void) throws -> GenerationOutcome {
+        let tokenizer = engine.model.tokenizer
+        var outcome = GenerationOutcome()
+        outcome.summary.promptTokens = prompt.count
         guard !prompt.isEmpty else { throw ModelError.emptyPrompt }
+        // Room for the prompt and at least one generated token.
         guard prompt.count < remainingContext else {
             throw ModelError.promptTooLong(tokens: tokens.count + prompt.count, context: engine.contextLength)
         }
         var sampler = Sampler(options.sampling)
         var decoder = TextStreamDecoder()
-        var stops = StopStringFilter(options.stopStrings)
+        var stops = StopStringFilter(options.stopStrings + extraStopStrings)
         let clock = ContinuousClock()
 
         let prefillStart = clock.now
         var logits = try forward(prompt, logits: .last)
-        summary.prefillSeconds = (clock.now - prefillStart).seconds
-        let decodeStart = clock.now
-        defer { summary.decodeSeconds = (clock.now - decodeStart).seconds }
+        outcome.summary.prefillSeconds = (clock.now - prefillStart).seconds
+        afterPrefill()
 
-        summary.stopReason = .maxTokens
-        while summary.generatedTokens < options.maxTokens {
-            if Task.isCancelled { summary.stopReason = .cancelled; break }
+        let decodeStart = clock.now
+        outcome.summary.stopReason = .maxTokens
+        while outcome.summary.generatedTokens < options.maxTokens {
+            if Task.isCancelled || shouldStop() { outcome.summary.stopReason = .cancelled; break }
             let token = sampler.sample(UnsafeBufferPointer(logits.storage), recent: tokens)
-            summary.generatedTokens += 1
-            if tokenizer.isEndOfGeneration(token) { summary.stopReason = .endOfGeneration; break }
+            outcome.summary.generatedTokens += 1
+            if tokenizer.isEndOfGeneration(token) { outcome.summary.stopReason = .endOfGeneration; break }
+            outcome.tokens.append(token)
+            outcome.unfed = token
             let (ready, stopped) = stops.push(decoder.push(tokenizer.bytes(of: token, renderSpecial: false)))
             if !ready.isEmpty { emit(ready) }
-            if stopped { summary.stopReason = .stopString; break }
-            if summary.generatedTokens == options.maxTokens { break }
-            if remainingContext == 0 { summary.stopReason = .contextFull; break }
+            if stopped { outcome.summary.stopReason = .stopString; break }
+            if outcome.summary.generatedTokens == options.maxTokens { break }
+            if remainingContext == 0 { outcome.summary.stopReason = .contextFull; break }
             logits = try forward([token], logits: .last)
+            outcome.unfed = nil
         }
-        if summary.stopReason != .stopString {
+        if outcome.summary.stopReason != .stopString {
             let rest = stops.push(decoder.flush()).ready + stops.flush()
             if !rest.isEmpty { emit(rest) }
         }
-        summary.decodeSeconds = (clock.now - decodeStart).seconds
-        return summary
+        outcome.summary.decodeSeconds = (clock.now - decodeStart).seconds
+        return outcome
     }
 }
 

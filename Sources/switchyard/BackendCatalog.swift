@@ -8,4 +8,7 @@ enum BackendCatalog {
         ReferenceBackend.registration,
         BLASBackend.registration,
     ])
+
+    /// The SIMD tier the CPU kernels picked on this machine.
+    static var cpuTier: String { BLASBackend.cpuTier }
 }

@@ -1,6 +1,7 @@
 import XCTest
 import Switchyard
 import SwitchyardReference
+import SwitchyardBLAS
 
 /// The backend conformance suite: every op of every backend under test against the reference, on
 /// fresh random inputs (never zeros; a seed per case), over many shapes: odd sizes, decode (n = 1)
@@ -16,6 +17,7 @@ final class ConformanceTests: XCTestCase {
     static let backendsUnderTest: [any Backend] = [
         ReferenceBackend(),
         SplitTestBackend(),
+        BLASBackend(threads: 2),
     ]
 
     /// NMSE allowed on f32 paths (and on quantized weights, which both sides dequantize the same):

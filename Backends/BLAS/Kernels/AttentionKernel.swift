@@ -1,5 +1,6 @@
 import COpenBLAS
 import Switchyard
+import SwitchyardCPUKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +58,7 @@ struct AttentionKernel: BLASKernel {
                 let query = UnsafePointer(q.row(r) + h * hd), kvOffset = (h / group) * hd
                 var maxScore = -Float.infinity
                 for t in first...position {
-                    let s = span.score(VectorMath.dot(query, k.row(t % span.cacheRows) + kvOffset, hd))
+                    let s = span.score(sy_dot_f32(query, k.row(t % span.cacheRows) + kvOffset, Int64(hd)))
                     scores[t] = s
                     maxScore = max(maxScore, s)
                 }
@@ -66,8 +67,7 @@ struct AttentionKernel: BLASKernel {
                 let dst = out.row(r) + h * hd
                 dst.update(repeating: 0, count: hd)
                 for t in first...position {
-                    let weight = scores[t] / total
-                    VectorMath.zip(UnsafePointer(dst), v.row(t % span.cacheRows) + kvOffset, dst, hd) { a, b in a + weight * b }
+                    sy_axpy_f32(scores[t] / total, v.row(t % span.cacheRows) + kvOffset, dst, Int64(hd))
                 }
             }
         }

@@ -32,17 +32,18 @@ struct UnaryKernel: BLASKernel {
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         let x = try io.host(node.inputs[0])
         let out = io.makeHostOutput(node.outputs[0])
-        let f: (VectorMath.V) -> VectorMath.V
-        switch node.op {
-        case .scale(let factor): f = { $0 * factor }
-        case .silu: f = VectorMath.silu
-        case .gelu: f = VectorMath.gelu
-        case .softcap(let cap): f = { v in cap * (1 - 2 / (VectorMath.exp(2 * v / cap) + 1)) }
-        default: return
-        }
         let src = UnsafePointer(x.storage.baseAddress!), dst = out.storage.baseAddress!
+        let op = node.op
         backend.pool.parallelFor(x.count, minimumPerThread: 1 << 14) { range in
-            VectorMath.map(src + range.lowerBound, dst + range.lowerBound, range.count, f)
+            let (s, d, n) = (src + range.lowerBound, dst + range.lowerBound, range.count)
+            // Literal closures, so each function inlines into the loop.
+            switch op {
+            case .scale(let factor): VectorMath.map(s, d, n) { $0 * factor }
+            case .silu: VectorMath.map(s, d, n) { VectorMath.silu($0) }
+            case .gelu: VectorMath.map(s, d, n) { VectorMath.gelu($0) }
+            case .softcap(let cap): VectorMath.map(s, d, n) { cap * (1 - 2 / (VectorMath.exp(2 * $0 / cap) + 1)) }
+            default: break
+            }
         }
     }
 }
@@ -55,9 +56,15 @@ struct GatedKernel: BLASKernel {
         let gate = try io.host(node.inputs[0]), up = try io.host(node.inputs[1])
         let out = io.makeHostOutput(node.outputs[0])
         let g = UnsafePointer(gate.storage.baseAddress!), u = UnsafePointer(up.storage.baseAddress!), dst = out.storage.baseAddress!
-        let act: (VectorMath.V) -> VectorMath.V = kind == .swiglu ? VectorMath.silu : VectorMath.gelu
+        let swiglu = kind == .swiglu
         backend.pool.parallelFor(gate.count, minimumPerThread: 1 << 14) { range in
-            VectorMath.zip(g + range.lowerBound, u + range.lowerBound, dst + range.lowerBound, range.count) { a, b in act(a) * b }
+            let (a, b, d, n) = (g + range.lowerBound, u + range.lowerBound, dst + range.lowerBound, range.count)
+            // Literal closures, so the activation inlines into the loop.
+            if swiglu {
+                VectorMath.zip(a, b, d, n) { VectorMath.silu($0) * $1 }
+            } else {
+                VectorMath.zip(a, b, d, n) { VectorMath.gelu($0) * $1 }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Switchyard
+import SwitchyardCPUKernels
 
 /// `rmsNorm`: y = x / sqrt(mean(x²) + eps) · weight over each run of weight-length elements.
 struct RMSNormKernel: BLASKernel {
@@ -16,7 +17,7 @@ struct RMSNormKernel: BLASKernel {
         backend.pool.parallelFor(runs, minimumPerThread: 64) { range in
             for run in range {
                 let src = UnsafePointer(x.storage.baseAddress! + run * width), dst = out.storage.baseAddress! + run * width
-                let meanSquare = VectorMath.dot(src, src, width) / Float(width)
+                let meanSquare = sy_dot_f32(src, src, Int64(width)) / Float(width)
                 let inverse = 1 / (meanSquare + eps).squareRoot()
                 VectorMath.zip(src, w, dst, width) { a, b in a * inverse * b }
             }

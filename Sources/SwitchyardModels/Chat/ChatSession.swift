@@ -95,60 +95,26 @@ public final class ChatSession: @unchecked Sendable {
         state.withLock { $0.pendingTokens = [] }
     }
 
-    /// One turn: prefill the pending tokens and the new user turn, then sample, stream and decode the
-    /// answer one token at a time (as `Session.generate`, but keeping the answer's tokens so that the
-    /// last one can be carried into the next turn).
+    /// One turn: prefill the pending tokens and the new user turn, then generate the answer with the
+    /// session's loop, keeping the answer's tokens so that an unfed last one is carried into the next turn.
     private func answer(_ userText: String, _ options: GenerationOptions, emit: (String) -> Void) throws -> GenerationSummary {
         let tokenizer = session.engine.model.tokenizer
         let user = ChatMessage.user(userText)
         let (history, pending) = state.withLock { ($0.history, $0.pendingTokens) }
         let turnText = template.continuation(after: history, adding: user, addGenerationPrompt: true)
         let prompt = pending + tokenizer.encode(turnText, addSpecial: session.tokens.isEmpty && pending.isEmpty, parseSpecial: true)
-        // Room for the prompt and at least one answer token.
-        guard prompt.count < session.remainingContext else {
-            throw ModelError.promptTooLong(tokens: session.tokens.count + prompt.count, context: session.engine.contextLength)
-        }
-
-        var summary = GenerationSummary()
-        summary.promptTokens = prompt.count
-        var sampler = Sampler(options.sampling)
-        var decoder = TextStreamDecoder()
-        var stops = StopStringFilter(options.stopStrings + (template.endOfTurnToken == nil ? template.stopStrings : []))
-        let clock = ContinuousClock()
-
-        let prefillStart = clock.now
-        var logits = try session.forward(prompt, logits: .last)
-        summary.prefillSeconds = (clock.now - prefillStart).seconds
-        state.withLock {
-            $0.history.append(user)
-            $0.pendingTokens = []
-            $0.lastPrefillTokens = prompt.count
-        }
-
-        let decodeStart = clock.now
-        var answerTokens: [Int32] = []
-        var unfed: Int32?   // the last sampled token, when it is not in the cache
-        summary.stopReason = .maxTokens
-        while summary.generatedTokens < options.maxTokens {
-            if Task.isCancelled || stopRequested.load(ordering: .relaxed) { summary.stopReason = .cancelled; break }
-            let token = sampler.sample(UnsafeBufferPointer(logits.storage), recent: session.tokens)
-            summary.generatedTokens += 1
-            if tokenizer.isEndOfGeneration(token) { summary.stopReason = .endOfGeneration; break }
-            answerTokens.append(token)
-            unfed = token
-            let (ready, stopped) = stops.push(decoder.push(tokenizer.bytes(of: token, renderSpecial: false)))
-            if !ready.isEmpty { emit(ready) }
-            if stopped { summary.stopReason = .stopString; break }
-            if summary.generatedTokens == options.maxTokens { break }
-            if session.remainingContext == 0 { summary.stopReason = .contextFull; break }
-            logits = try session.forward([token], logits: .last)
-            unfed = nil
-        }
-        if summary.stopReason != .stopString {
-            let rest = stops.push(decoder.flush()).ready + stops.flush()
-            if !rest.isEmpty { emit(rest) }
-        }
-        summary.decodeSeconds = (clock.now - decodeStart).seconds
+        let outcome = try session.runGeneration(
+            prompt, options, extraStopStrings: template.endOfTurnToken == nil ? template.stopStrings : [],
+            shouldStop: { stopRequested.load(ordering: .relaxed) },
+            afterPrefill: {
+                state.withLock {
+                    $0.history.append(user)
+                    $0.pendingTokens = []
+                    $0.lastPrefillTokens = prompt.count
+                }
+            },
+            emit: emit)
+        let answerTokens = outcome.tokens, unfed = outcome.unfed, summary = outcome.summary
 
         let closing = tokenizer.encode(template.endOfTurn, addSpecial: false, parseSpecial: true)
         state.withLock {

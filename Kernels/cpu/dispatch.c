@@ -1,0 +1,116 @@
+// Run-time choice of the instruction-set tier and the public entry points.
+//
+// The tier is chosen once (first call, or sy_force_tier) and kept as a pointer to one of three
+// function tables; every entry point then costs one atomic load and an indirect call.
+#include <stdlib.h>
+#include <strings.h>
+#include "kernels_internal.h"
+
+#define SY_TABLE(tier)                                                                            \
+    static const sy_kernel_table table_##tier = {                                                 \
+        #tier,                                                                                    \
+        {sy_rows_f32_##tier, sy_rows_f16_##tier, sy_rows_bf16_##tier, sy_rows_q4_0_##tier,        \
+         sy_rows_q4_1_##tier, sy_rows_q5_0_##tier, sy_rows_q8_0_##tier, sy_rows_q4_k_##tier,      \
+         sy_rows_q6_k_##tier},                                                                    \
+        {sy_dequant_f32_##tier, sy_dequant_f16_##tier, sy_dequant_bf16_##tier,                    \
+         sy_dequant_q4_0_##tier, sy_dequant_q4_1_##tier, sy_dequant_q5_0_##tier,                  \
+         sy_dequant_q8_0_##tier, sy_dequant_q4_k_##tier, sy_dequant_q6_k_##tier},                 \
+        sy_sums32_##tier, sy_dot_f32_##tier, sy_axpy_f32_##tier, sy_scale_f32_##tier,             \
+    };
+
+SY_TABLE(scalar)
+SY_TABLE(avx2)
+SY_TABLE(avx512)
+
+static const sy_kernel_table *current;   // accessed atomically
+
+/// 2 = AVX-512, 1 = AVX2, 0 = scalar: the best this CPU runs.
+static int best_tier(void) {
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    if (!avx2) return 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) return 2;
+    return 1;
+}
+
+static int tier_named(const char *name, int fallback) {
+    if (!name || !*name) return fallback;
+    if (!strcasecmp(name, "avx512")) return 2;
+    if (!strcasecmp(name, "avx2")) return 1;
+    if (!strcasecmp(name, "scalar")) return 0;
+    return fallback;
+}
+
+static const sy_kernel_table *table_for(int tier) {
+    int best = best_tier();
+    if (tier > best) tier = best;
+    return tier == 2 ? &table_avx512 : tier == 1 ? &table_avx2 : &table_scalar;
+}
+
+static const sy_kernel_table *kernels(void) {
+    const sy_kernel_table *t = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(t != NULL, 1)) return t;
+    // Racing first calls compute the same table; whichever store lands is fine.
+    t = table_for(tier_named(getenv("SWITCHYARD_CPU"), 2));
+    __atomic_store_n(&current, t, __ATOMIC_RELEASE);
+    return t;
+}
+
+void sy_force_tier(const char *tier) {
+    const sy_kernel_table *t = tier ? table_for(tier_named(tier, 2))
+                                    : table_for(tier_named(getenv("SWITCHYARD_CPU"), 2));
+    __atomic_store_n(&current, t, __ATOMIC_RELEASE);
+}
+
+const char *sy_cpu_tier(void) { return kernels()->name; }
+
+int64_t sy_block_elements(sy_format f) {
+    return f == SY_Q4_K || f == SY_Q6_K ? 256 : f >= SY_Q4_0 ? 32 : 1;
+}
+
+int64_t sy_block_bytes(sy_format f) {
+    static const int64_t bytes[SY_FORMAT_COUNT] = {4, 2, 2, 18, 20, 22, 34, 144, 210};
+    return (unsigned)f < SY_FORMAT_COUNT ? bytes[f] : 0;
+}
+
+/// Formats with a per-block minimum or offset (Q4_1, Q4_K: x = q·d + m; Q4_0, Q5_0: x = (q − c)·d)
+/// have kernels that use Σ w·x = d·Σ q·x + m·Σ x, with the 32-element sums of x computed once per
+/// call instead of once per weight row.
+static int needs_sums(sy_format f) { return f == SY_Q4_0 || f == SY_Q4_1 || f == SY_Q5_0 || f == SY_Q4_K; }
+
+void sy_matvec(sy_format f, const void *w, size_t row_bytes, int64_t k,
+               const float *x, float *y, int64_t row_begin, int64_t row_end) {
+    sy_matmul_rows(f, w, row_bytes, k, x, k, 1, y, 0, row_begin, row_end);
+}
+
+void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
+                    const float *x, int64_t ldx, int64_t n,
+                    float *y, int64_t ldy, int64_t row_begin, int64_t row_end) {
+    if ((unsigned)f >= SY_FORMAT_COUNT || row_end <= row_begin || n <= 0) return;
+    const sy_kernel_table *t = kernels();
+    if (k <= 0) {
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t r = row_begin; r < row_end; r++) y[i * ldy + r] = 0;
+        return;
+    }
+    if (n == 1 && needs_sums(f)) {
+        float stack[1024];
+        int64_t blocks = k / 32;
+        float *sums = blocks <= 1024 ? stack : malloc((size_t)blocks * sizeof(float));
+        t->sums32(x, k, sums);
+        t->rows[f]((const uint8_t *)w, row_bytes, k, x, ldx, 1, sums, y, ldy, row_begin, row_end);
+        if (sums != stack) free(sums);
+        return;
+    }
+    t->rows[f]((const uint8_t *)w, row_bytes, k, x, ldx, n, NULL, y, ldy, row_begin, row_end);
+}
+
+void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst) {
+    if ((unsigned)f >= SY_FORMAT_COUNT || k <= 0) return;
+    kernels()->dequant[f]((const uint8_t *)src, k, dst);
+}
+
+float sy_dot_f32(const float *a, const float *b, int64_t n) { return kernels()->dot(a, b, n); }
+void sy_axpy_f32(float a, const float *x, float *y, int64_t n) { kernels()->axpy(a, x, y, n); }
+void sy_scale_f32(float a, float *y, int64_t n) { kernels()->scale(a, y, n); }

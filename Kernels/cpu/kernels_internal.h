@@ -1,0 +1,118 @@
+// Internal interface between the dispatcher (dispatch.c) and the per-tier kernel files.
+//
+// Every tier provides, per weight format, one "rows" kernel and one dequantizer; the dispatcher
+// keeps one table per tier and picks a table once. Kernel files for one instruction set wrap all
+// their functions in `#pragma clang attribute push(__attribute__((target(...))))`, so a binary
+// built for plain x86-64 still carries the AVX2 and AVX-512 code and runs it only where the CPU
+// has it.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "switchyard_kernels.h"
+
+#define SY_FORMAT_COUNT 9
+
+#define SY_TARGET_AVX2 "avx2,fma,f16c"
+#define SY_TARGET_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"
+
+/// y[i * ldy + r] = Σ_j W[r][j] · x[i * ldx + j] for i < n, r in [r0, r1).
+/// `xsum` (only for n == 1, and only read by formats with a minimum, Q4_1 and Q4_K) holds the sums
+/// of x over each 32-element block: xsum[b] = Σ_{j<32} x[32b + j]. For n > 1 it is NULL.
+typedef void (*sy_rows_fn)(const uint8_t *w, size_t row_bytes, int64_t k,
+                           const float *x, int64_t ldx, int64_t n, const float *xsum,
+                           float *y, int64_t ldy, int64_t r0, int64_t r1);
+/// Bit-exact dequantization of k elements.
+typedef void (*sy_dequant_fn)(const uint8_t *src, int64_t k, float *dst);
+
+typedef struct {
+    const char *name;
+    sy_rows_fn rows[SY_FORMAT_COUNT];
+    sy_dequant_fn dequant[SY_FORMAT_COUNT];
+    /// sums[b] = Σ_{j<32} x[32b + j] for b < k / 32.
+    void (*sums32)(const float *x, int64_t k, float *sums);
+    float (*dot)(const float *a, const float *b, int64_t n);
+    void (*axpy)(float a, const float *x, float *y, int64_t n);
+    void (*scale)(float a, float *y, int64_t n);
+} sy_kernel_table;
+
+// Loads of little-endian fields at any alignment (x86 is little-endian).
+static inline uint16_t sy_load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint32_t sy_load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/// binary16 → f32, exact, by bit manipulation (the scalar tier cannot assume F16C). Matches
+/// `HalfFloat.float(fromFP16:)` and vcvtph2ps, NaN payloads (quieted) included.
+static inline float sy_fp16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F, mantissa = h & 0x03FF, bits;
+    if (exponent == 0) {
+        float magnitude = (float)mantissa * 0x1p-24f;   // zero or subnormal: exact
+        memcpy(&bits, &magnitude, 4);
+        bits |= sign;
+    } else if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa ? 0x00400000u : 0) | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + (127 - 15)) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float sy_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// Q4_K's packed 6-bit scales and minimums (12 bytes) → sc[0..7], mn[0..7]. As ggml's
+/// `get_scale_min_k4`: sub-blocks 0–3 in the low 6 bits of bytes 0–3 (scales) and 4–7 (mins);
+/// sub-blocks 4–7 from the nibbles of bytes 8–11 plus the top 2 bits of bytes 0–7.
+static inline void sy_q4k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = q[j] & 63;
+        mn[j] = q[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((q[j + 8] & 0x0F) | ((q[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
+    }
+}
+
+// Per-tier kernels. Names: sy_<what>_<format>_<tier>.
+#define SY_DECLARE_TIER(tier)                                                                     \
+    void sy_rows_f32_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,    \
+                            const float *, float *, int64_t, int64_t, int64_t);                   \
+    void sy_rows_f16_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,    \
+                            const float *, float *, int64_t, int64_t, int64_t);                   \
+    void sy_rows_bf16_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q4_0_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q4_1_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q5_0_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q8_0_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q4_k_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_rows_q6_k_##tier(const uint8_t *, size_t, int64_t, const float *, int64_t, int64_t,   \
+                             const float *, float *, int64_t, int64_t, int64_t);                  \
+    void sy_dequant_f32_##tier(const uint8_t *, int64_t, float *);                                \
+    void sy_dequant_f16_##tier(const uint8_t *, int64_t, float *);                                \
+    void sy_dequant_bf16_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q4_0_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q4_1_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q5_0_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q8_0_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q4_k_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_dequant_q6_k_##tier(const uint8_t *, int64_t, float *);                               \
+    void sy_sums32_##tier(const float *, int64_t, float *);                                       \
+    float sy_dot_f32_##tier(const float *, const float *, int64_t);                               \
+    void sy_axpy_f32_##tier(float, const float *, float *, int64_t);                              \
+    void sy_scale_f32_##tier(float, float *, int64_t);
+
+SY_DECLARE_TIER(scalar)
+SY_DECLARE_TIER(avx2)
+SY_DECLARE_TIER(avx512)

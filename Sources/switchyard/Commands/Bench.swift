@@ -1,0 +1,247 @@
+import ArgumentParser
+import Switchyard
+import SwitchyardModels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `switchyard bench`: prefill and decode speed per policy, optionally side by side with llama.cpp
+/// on the same file, prompt and thread count, alternating repetitions in one run.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure prefill and decode speed per policy, optionally against llama.cpp in the same run.")
+
+    enum OutputFormat: String, ExpressibleByArgument { case md, json }
+
+    @OptionGroup var model: ModelOption
+    @Option(name: .customLong("policy"), help: "A policy or backend to measure; repeat to compare several (default: auto).")
+    var policies: [String] = []
+    @Option(name: [.customShort("p"), .customLong("prompt-tokens")], help: "Prompt tokens, prefilled in one pass.")
+    var promptTokens = 512
+    @Option(name: [.customShort("n"), .customLong("generate")], help: "Tokens generated one at a time after the prompt.")
+    var generate = 128
+    @Option(name: [.customShort("r"), .customLong("repetitions")], help: "Timed repetitions (after one warm-up); the median is reported.")
+    var repetitions = 5
+    @Option(name: [.customShort("t"), .long], help: "Threads, for Switchyard and llama.cpp alike.")
+    var threads = BackendOptions.defaultThreads
+    @Option(name: [.customShort("o"), .long], help: "md or json.")
+    var output = OutputFormat.md
+    @Flag(name: .customLong("vs-llama-cpp"), help: "Also run llama.cpp (llama-cpp-python, plain CPU build) on the same file, tokens and threads, alternating repetitions.")
+    var vsLlamaCpp = false
+    @Option(name: .customLong("llama-python"), help: "The Python that has llama-cpp-python (default: .venv-llama/bin/python, made by scripts/setup-llama-cpp.sh).")
+    var llamaPython = ".venv-llama/bin/python"
+    @Option(name: .long, help: "Draw the figures into this SVG file.")
+    var svg: String?
+
+    func validate() throws {
+        if promptTokens < 1 || generate < 1 || repetitions < 1 || threads < 1 { throw ValidationError("-p, -n, -r and -t must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try model.load()
+        let registry = BackendCatalog.registry
+        let options = BackendOptions(threads: threads)
+        let names = policies.isEmpty ? ["auto"] : policies
+        let prompt = BenchPrompt.tokens(loaded, count: promptTokens)
+        let context = promptTokens + generate + 1
+        guard context <= loaded.architecture.trainedContextLength else {
+            throw ValidationError("-p + -n = \(context) exceeds the model's context of \(loaded.architecture.trainedContextLength)")
+        }
+
+        var runners: [BenchRunner] = []
+        for name in names {
+            let policy = try registry.policy(named: name, options: options)
+            let engine = try Engine(model: loaded, backends: try registry.backends(for: policy, options: options), policy: policy,
+                                    contextLength: context, batchSize: max(promptTokens, 1))
+            runners.append(SwitchyardRunner(label: name == policy.description ? name : "\(name) (\(policy))", engine: engine, prompt: prompt, generate: generate))
+        }
+        if vsLlamaCpp {
+            runners.append(try LlamaCppRunner(python: llamaPython, modelPath: loaded.path, threads: threads, context: context,
+                                              prompt: prompt, generate: generate))
+        }
+
+        var progress = Progress(total: (repetitions + 1) * runners.count)
+        for repetition in 0...repetitions {   // repetition 0 warms up and is not counted
+            for runner in runners {
+                progress.show("\(runner.label): \(repetition == 0 ? "warm-up" : "repetition \(repetition)/\(repetitions)")")
+                let sample = try runner.measure()
+                if repetition > 0 { runner.samples.append(sample) }
+            }
+        }
+        progress.clear()
+        runners.forEach { $0.finish() }
+
+        let report = BenchReport(model: loaded, promptTokens: promptTokens, generate: generate, repetitions: repetitions,
+                                 threads: threads, runners: runners)
+        print(output == .md ? report.markdown : report.json)
+        if let svg { try BenchChart(report: report).write(to: svg) }
+    }
+}
+
+/// The prompt both runtimes prefill: a fixed English text, tokenized by the model, repeated to length.
+enum BenchPrompt {
+    static let text = """
+        A railway switchyard sorts cars that arrive in long strings from many origins, so that each car \
+        leaves on a train headed the right way. Cars roll over a small hill, the hump, and switches below \
+        it send each one to the track that collects its destination, while retarders slow them down. \
+        The yardmaster decides when a block is complete and when to wait for one more car. 
+        """
+
+    static func tokens(_ model: Model, count: Int) -> [Int32] {
+        let body = model.tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+        var tokens = model.tokenizer.encode("", addSpecial: true, parseSpecial: false)
+        while tokens.count < count { tokens += body }
+        return Array(tokens.prefix(count))
+    }
+}
+
+/// One repetition's figures.
+struct BenchSample {
+    var prefillSeconds: Double
+    var firstTokenSeconds: Double
+    var decodeSeconds: Double
+}
+
+/// Something `bench` measures: a Switchyard policy or the llama.cpp peer.
+class BenchRunner {
+    let label: String
+    var samples: [BenchSample] = []
+    init(label: String) { self.label = label }
+    func measure() throws -> BenchSample { fatalError("subclass") }
+    func finish() {}
+    /// Seconds per op kind and backend, summed over the timed repetitions (Switchyard only).
+    var prefillProfile: OpProfile? { nil }
+    var decodeProfile: OpProfile? { nil }
+    /// Weight bytes one decode step reads.
+    var bytesPerDecodeToken: Int? { nil }
+}
+
+final class SwitchyardRunner: BenchRunner {
+    let engine: Engine
+    let prompt: [Int32]
+    let generate: Int
+    let prefill = OpProfile(), decode = OpProfile()
+    private var warmedUp = false
+
+    init(label: String, engine: Engine, prompt: [Int32], generate: Int) {
+        self.engine = engine; self.prompt = prompt; self.generate = generate
+        super.init(label: label)
+    }
+
+    override func measure() throws -> BenchSample {
+        let session = engine.makeSession()
+        let clock = ContinuousClock()
+        session.profile = warmedUp ? prefill : nil
+        let start = clock.now
+        var logits = try session.forward(prompt, logits: .last)
+        let prefilled = clock.now
+        var token = argmax(logits)
+        let firstToken = clock.now
+        session.profile = warmedUp ? decode : nil
+        for _ in 0..<generate {
+            logits = try session.forward([token], logits: .last)
+            token = argmax(logits)
+        }
+        let end = clock.now
+        warmedUp = true
+        return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: (firstToken - start).seconds,
+                           decodeSeconds: (end - firstToken).seconds)
+    }
+
+    override var prefillProfile: OpProfile? { prefill }
+    override var decodeProfile: OpProfile? { decode }
+
+    override var bytesPerDecodeToken: Int? {
+        guard let plan = try? engine.plan(tokens: 1, logits: .last) else { return nil }
+        let graph = plan.graph
+        var bytes = 0
+        for node in graph.nodes {
+            for input in node.inputs {
+                guard case .weight = graph[input].kind, let w = engine.model.file.weight(graph[input].name) else { continue }
+                bytes += node.kind == .embed ? w.rowBytes : w.bytes.count
+            }
+        }
+        return bytes
+    }
+
+    private func argmax(_ logits: HostTensor) -> Int32 {
+        var best = 0
+        for i in 0..<logits.count where logits.storage[i] > logits.storage[best] { best = i }
+        return Int32(best)
+    }
+}
+
+/// llama.cpp through `scripts/bench/llama_cpp_peer.py`, loaded once, one repetition per request.
+final class LlamaCppRunner: BenchRunner {
+    let process: LineProcess
+    let request: String
+
+    init(python: String, modelPath: String, threads: Int, context: Int, prompt: [Int32], generate: Int) throws {
+        let script = BenchPaths.peerScript
+        guard access(python, X_OK) == 0 else {
+            throw ValidationError("no Python with llama-cpp-python at \(python): run scripts/setup-llama-cpp.sh or pass --llama-python")
+        }
+        process = try LineProcess([python, script, modelPath, String(threads), String(context)])
+        request = "{\"prompt\": [\(prompt.map(String.init).joined(separator: ","))], \"generate\": \(generate)}"
+        guard let ready = process.readLine(), ready.contains("ready") else { throw ValidationError("llama.cpp peer did not start (\(script))") }
+        let version = ready.split(separator: "\"").dropLast().last.map(String.init) ?? "?"
+        super.init(label: "llama.cpp (llama-cpp-python \(version), CPU)")
+    }
+
+    override func measure() throws -> BenchSample {
+        process.send(request)
+        guard let line = process.readLine(), let prefill = Self.number("prefill_s", line), let decode = Self.number("decode_s", line),
+              let first = Self.number("first_token_s", line) else { throw ValidationError("llama.cpp peer gave no result") }
+        return BenchSample(prefillSeconds: prefill, firstTokenSeconds: first, decodeSeconds: decode)
+    }
+
+    override func finish() { process.finish() }
+
+    /// The number after `"key":` in a one-line JSON object.
+    static func number(_ key: String, _ line: String) -> Double? {
+        guard let range = line.range(of: "\"\(key)\":") else { return nil }
+        let rest = line[range.upperBound...].drop { $0 == " " }
+        return Double(rest.prefix { "0123456789.eE-+".contains($0) })
+    }
+}
+
+enum BenchPaths {
+    /// The peer script, beside the tool's source tree (the tool runs from the repository).
+    static var peerScript: String {
+        let candidates = ["scripts/bench/llama_cpp_peer.py", executableDirectory + "/../../scripts/bench/llama_cpp_peer.py"]
+        return candidates.first { access($0, R_OK) == 0 } ?? candidates[0]
+    }
+
+    static var executableDirectory: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return "." }
+        let path = String(cString: buffer)
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    }
+}
+
+/// A one-line progress indicator on a terminal (nothing when standard error is not one).
+struct Progress {
+    let total: Int
+    private var done = 0
+    private let enabled = isatty(2) != 0
+    init(total: Int) { self.total = total }
+    mutating func show(_ text: String) {
+        guard enabled else { return }
+        done += 1
+        Console.error("\r\u{1B}[K[\(done)/\(total)] \(text)")
+    }
+    func clear() { if enabled { Console.error("\r\u{1B}[K") } }
+}
+
+extension String {
+    /// The first range of `needle`, stdlib only.
+    func range(of needle: String) -> Range<String.Index>? {
+        var start = startIndex
+        while start < endIndex {
+            if self[start...].hasPrefix(needle) { return start..<index(start, offsetBy: needle.count) }
+            start = index(after: start)
+        }
+        return nil
+    }
+}

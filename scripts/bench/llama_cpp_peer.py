@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""llama.cpp as `switchyard bench --vs-llama-cpp` runs it: loaded once, then one timed repetition
+per line read from standard input, so the two runtimes alternate in one run.
+
+    python llama_cpp_peer.py MODEL.gguf THREADS CONTEXT
+
+Each input line is a JSON object {"prompt": [token ids], "generate": N}; each output line is
+{"prefill_s": seconds for the prompt in one batch, "decode_s": seconds for N single-token steps,
+"first_token_s": prefill plus the first greedy pick}. Decode feeds greedy picks back one token at a
+time, as llama-bench's tg test does. The cache is cleared before each repetition.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+from llama_cpp import Llama
+
+
+def main(model_path: str, threads: int, context: int) -> None:
+    llm = Llama(model_path=model_path, n_ctx=context, n_batch=512, n_ubatch=512, n_threads=threads,
+                n_threads_batch=threads, logits_all=False, verbose=False)
+    print(json.dumps({"ready": True, "llama_cpp_python": __import__("llama_cpp").__version__}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        prompt, steps = request["prompt"], request["generate"]
+        llm.reset()
+        llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
+        start = time.perf_counter()
+        llm.eval(prompt)
+        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        first = time.perf_counter()
+        prefill = first - start
+        for _ in range(steps):
+            llm.eval([token])
+            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        decode = time.perf_counter() - first
+        print(json.dumps({"prefill_s": prefill, "decode_s": decode, "first_token_s": first - start}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
