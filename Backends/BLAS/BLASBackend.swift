@@ -32,10 +32,13 @@ public final class BLASBackend: Backend, @unchecked Sendable {
         .rows: RowsKernel(),
     ]
 
-    /// - Parameter threads: threads for the SIMD kernels and for OpenBLAS.
+    /// - Parameter threads: threads for the SIMD kernels and the sgemm calls.
     public init(threads: Int = BackendOptions.defaultThreads) {
         pool = WorkerPool(threads: threads)
-        openblas_set_num_threads(Int32(max(1, threads)))
+        // OpenBLAS's own threads busy-wait after each call and would fight the worker pool (and
+        // any other process) for the cores; each pool thread calls a single-threaded sgemm on its
+        // share of the work instead.
+        openblas_set_num_threads(1)
     }
 
     /// The registration the command-line tool lists.

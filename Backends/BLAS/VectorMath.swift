@@ -63,6 +63,27 @@ enum VectorMath {
         }
     }
 
+    /// Replaces x[i] by e^(x[i] − max x) and returns their sum (a softmax, but for the division).
+    @inline(__always) static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
+        var maxValue = -Float.infinity
+        for i in 0..<count { maxValue = max(maxValue, x[i]) }
+        map(x, x, count) { exp($0 - maxValue) }
+        var total: Float = 0
+        for i in 0..<count { total += x[i] }
+        return total
+    }
+
+    /// y += a·x.
+    @inline(__always) static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: V.self) + a * UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: V.self)
+            i += 8
+        }
+        while i < count { y[i] += a * x[i]; i += 1 }
+    }
+
     /// Σ a[i]·b[i] in Float, eight lanes.
     @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var acc = V(repeating: 0)

@@ -10,6 +10,8 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
     let threadCount: Int
     private let shared: Shared
+    /// How long an idle worker spins before it sleeps.
+    static let spinLimit = Duration.milliseconds(3)
 
     /// What the caller and the workers share; workers hold it, so it outlives the pool.
     private final class Shared: @unchecked Sendable {
@@ -31,11 +33,17 @@ final class WorkerPool: @unchecked Sendable {
 
         func workerLoop(_ index: Int) {
             var seen = 0
+            let clock = ContinuousClock()
             while true {
+                // Spin while jobs keep coming (a decode step issues one every few tens of
+                // microseconds, and a futex wake-up costs about as much); sleep after `spinLimit` idle.
                 var spins = 0
+                var idleSince = clock.now
                 while generation.load(ordering: .acquiring) == seen {
                     spins += 1
-                    if spins < 50_000 { continue }
+                    if spins & 1023 != 0 { continue }
+                    if spins == 1024 { idleSince = clock.now }
+                    if clock.now - idleSince < WorkerPool.spinLimit { continue }
                     pthread_mutex_lock(&mutex)
                     sleeping += 1
                     while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wake, &mutex) }

@@ -11,7 +11,7 @@
 
 typedef struct { __m256 q[4]; float d, m; } sy_blk32_256;
 
-SY_AI float sy_h2f_256(const uint8_t *p) { return _cvtsh_ss(sy_load_u16(p)); }
+SY_AI float sy_h2f_256(const uint8_t *p) { return sy_h2f(p); }
 
 SY_AI int64_t sy_q32_bytes_256(sy_format f) {
     return f == SY_Q4_0 ? 18 : f == SY_Q4_1 ? 20 : f == SY_Q5_0 ? 22 : 34;

@@ -12,7 +12,12 @@
 
 typedef struct { __m512 lo, hi; float d, m; } sy_blk32_512;
 
-SY_AI float sy_h2f_512(const uint8_t *p) { return _cvtsh_ss(sy_load_u16(p)); }
+SY_AI float sy_h2f_512(const uint8_t *p) { return sy_h2f(p); }
+
+/// The f16 at p, converted and broadcast to 16 lanes (a broadcast load and one conversion).
+SY_AI __m512 sy_h2f16x_512(const uint8_t *p) {
+    return _mm512_cvtph_ps(_mm256_set1_epi16((short)sy_load_u16(p)));
+}
 
 SY_AI int64_t sy_q32_bytes(sy_format f) {
     return f == SY_Q4_0 ? 18 : f == SY_Q4_1 ? 20 : f == SY_Q5_0 ? 22 : 34;

@@ -7,6 +7,24 @@
 
 #define SY_AI static inline __attribute__((always_inline))
 
+/// The f16 at p as a float; p + 2 and p + 3 must be readable too. Not `_cvtsh_ss`: clang compiles
+/// a 16-bit load into a vector as a `vpinsrw` into whatever register is at hand, often a live
+/// accumulator, which chains each block's scale to the previous block's FMAs (2× slower on
+/// several-row products). A 32-bit `vmovd` load writes a whole register and depends on nothing;
+/// the empty asm keeps clang from narrowing it back to 16 bits.
+SY_AI float sy_h2f(const uint8_t *p) {
+    __m128i v = _mm_cvtsi32_si128((int)sy_load_u32(p));
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_cvtph_ps(v));
+}
+
+/// The same for an f16 at the end of a block: p − 2 and p − 1 must be readable.
+SY_AI float sy_h2f_last(const uint8_t *p) {
+    __m128i v = _mm_cvtsi32_si128((int)sy_load_u32(p - 2));
+    __asm__("" : "+x"(v));
+    return _mm_cvtss_f32(_mm_movehdup_ps(_mm_cvtph_ps(v)));
+}
+
 /// Q4_K's 6-bit scales and minimums as bytes: scales in bytes 0–7, minimums in 8–15 (ggml's
 /// 32-bit-word shuffle, equivalent to get_scale_min_k4 for all eight sub-blocks at once).
 SY_AI __m128i sy_q4k_scales_mins(const uint8_t *p) {

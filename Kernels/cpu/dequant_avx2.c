@@ -68,7 +68,7 @@ void sy_dequant_q4_k_avx2(const uint8_t *src, int64_t k, float *dst) {
 void sy_dequant_q6_k_avx2(const uint8_t *src, int64_t k, float *dst) {
     for (int64_t sb = 0; sb < k / 256; sb++, src += 210, dst += 256) {
         float dsc[16];
-        __m256 d = _mm256_set1_ps(sy_h2f_256(src + 208));
+        __m256 d = _mm256_set1_ps(sy_h2f_last(src + 208));
         _mm256_storeu_ps(dsc, _mm256_mul_ps(d, sy_i8x8_to_ps(_mm_loadl_epi64((const __m128i *)(src + 192)))));
         _mm256_storeu_ps(dsc + 8, _mm256_mul_ps(d, sy_i8x8_to_ps(_mm_loadl_epi64((const __m128i *)(src + 200)))));
         for (int h = 0; h < 2; h++) {

@@ -73,7 +73,7 @@ void sy_dequant_q6_k_avx512(const uint8_t *src, int64_t k, float *dst) {
     for (int64_t sb = 0; sb < k / 256; sb++, src += 210, dst += 256) {
         __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(src + 192))));
         float dsc[16];
-        _mm512_storeu_ps(dsc, _mm512_mul_ps(_mm512_set1_ps(sy_h2f_512(src + 208)), sc));
+        _mm512_storeu_ps(dsc, _mm512_mul_ps(_mm512_set1_ps(sy_h2f_last(src + 208)), sc));
         for (int h = 0; h < 2; h++) {
             __m256i q[4];
             sy_q6k_half(src, h, q);

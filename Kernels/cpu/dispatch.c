@@ -98,12 +98,32 @@ void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
         float stack[1024];
         int64_t blocks = k / 32;
         float *sums = blocks <= 1024 ? stack : malloc((size_t)blocks * sizeof(float));
-        t->sums32(x, k, sums);
+        if (!sums) t = &table_scalar;   // out of memory: the scalar kernels need no sums
+        else t->sums32(x, k, sums);
         t->rows[f]((const uint8_t *)w, row_bytes, k, x, ldx, 1, sums, y, ldy, row_begin, row_end);
-        if (sums != stack) free(sums);
+        if (sums && sums != stack) free(sums);
         return;
     }
-    t->rows[f]((const uint8_t *)w, row_bytes, k, x, ldx, n, NULL, y, ldy, row_begin, row_end);
+    if (n <= 8) {
+        t->rows[f]((const uint8_t *)w, row_bytes, k, x, ldx, n, NULL, y, ldy, row_begin, row_end);
+        return;
+    }
+    // More activation rows than one register tile holds: go through the weight rows in chunks of
+    // about 32 KiB and, within a chunk, through the activation rows in tiles of at most 8 (evenly
+    // sized, so never a tile of 1, which the kernels would take for a one-row product needing the
+    // block sums), so the chunk stays in L1/L2 while each tile of x is used for every row in it;
+    // the weights still come from memory once.
+    int64_t tiles = (n + 7) / 8;
+    int64_t chunk = row_bytes ? (int64_t)(32768 / row_bytes) : 1;
+    if (chunk < 1) chunk = 1;
+    for (int64_t r = row_begin; r < row_end; r += chunk) {
+        int64_t r1 = row_end - r < chunk ? row_end : r + chunk;
+        for (int64_t tile = 0; tile < tiles; tile++) {
+            int64_t i0 = n * tile / tiles, i1 = n * (tile + 1) / tiles;
+            t->rows[f]((const uint8_t *)w, row_bytes, k, x + i0 * ldx, ldx, i1 - i0, NULL,
+                       y + i0 * ldy, ldy, r, r1);
+        }
+    }
 }
 
 void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst) {

@@ -82,7 +82,7 @@ void sy_rows_q4_k_avx2(const uint8_t *w, size_t row_bytes, int64_t k, const floa
 
 /// d · scales[0..15] of a Q6_K super-block.
 SY_AI void q6k_factors(const uint8_t *b, float dsc[16]) {
-    __m256 d = _mm256_set1_ps(sy_h2f_256(b + 208));
+    __m256 d = _mm256_set1_ps(sy_h2f_last(b + 208));
     _mm256_storeu_ps(dsc, _mm256_mul_ps(sy_i8x8_to_ps(_mm_loadl_epi64((const __m128i *)(b + 192))), d));
     _mm256_storeu_ps(dsc + 8, _mm256_mul_ps(sy_i8x8_to_ps(_mm_loadl_epi64((const __m128i *)(b + 200))), d));
 }

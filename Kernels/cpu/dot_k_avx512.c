@@ -98,7 +98,7 @@ void sy_rows_q4_k_avx512(const uint8_t *w, size_t row_bytes, int64_t k, const fl
 /// d · scales[0..15] of a Q6_K super-block.
 SY_AI void q6k_factors(const uint8_t *b, float dsc[16]) {
     __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + 192))));
-    _mm512_storeu_ps(dsc, _mm512_mul_ps(sc, _mm512_set1_ps(sy_h2f_512(b + 208))));
+    _mm512_storeu_ps(dsc, _mm512_mul_ps(sc, _mm512_set1_ps(sy_h2f_last(b + 208))));
 }
 
 SY_AI void tile_q6k(int nt, const uint8_t *row, int64_t nsb, const float *x, int64_t ldx, float *y,

@@ -37,11 +37,13 @@ SY_AI void tile32(sy_format f, int nt, const uint8_t *row, int64_t nb, const flo
     for (int t = 0; t < nt; t++) y[t * ldy] = _mm512_reduce_add_ps(acc[t]);
 }
 
-/// One weight row · one activation row. The blocks go in groups of 16: one gather fetches the first
-/// dword of the 16 blocks (d, and Q4_1's m), one conversion turns them into floats, kept in a small
-/// array that the per-block step reads with a broadcast load (no shuffle). The per-block offset or
-/// minimum is then one 16-lane FMA per group with the block sums of x: Σ_b m_b·Σx_b for Q4_1,
-/// −8·Σ_b d_b·Σx_b for Q4_0, −16·Σ_b d_b·Σx_b for Q5_0 (their quants are summed unsigned).
+/// One weight row · one activation row. For the 4- and 5-bit formats the blocks go in groups of 16:
+/// one gather fetches the first dword of the 16 blocks (d, and Q4_1's m), one conversion turns the
+/// scales into floats, kept in a small array that the per-block step reads with a broadcast load,
+/// and the per-block offset or minimum becomes one 16-lane FMA per group with the block sums of x:
+/// Σ_b m_b·Σx_b for Q4_1, −8·Σ_b d_b·Σx_b for Q4_0, −16·Σ_b d_b·Σx_b for Q5_0 (whose quants are
+/// then summed unsigned). (Measured on Zen 4: this beats converting each block's f16 scale on its
+/// own for the nibble formats, not for Q8_0, whose step converts its scale in the block loop.)
 SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, const float *xsum) {
     const int64_t bb = sy_q32_bytes(f);
     const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -53,13 +55,11 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
         const int cnt = nb - g >= 16 ? 16 : (int)(nb - g);
         const __mmask16 live = (__mmask16)(cnt == 16 ? 0xFFFF : (1u << cnt) - 1);
         const uint8_t *base = row + g * bb;
-        __m512i head = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, offsets, base, 1);
-        __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(head));
-        _mm512_storeu_ps(dv, d);
-        if (f == SY_Q4_1) {
-            __m512 m = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(head, 16)));
-            am = _mm512_fmadd_ps(m, _mm512_maskz_loadu_ps(live, xsum + g), am);
-        } else if (f != SY_Q8_0) {
+        if (f != SY_Q8_0) {
+            __m512i head = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, offsets, base, 1);
+            __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(head));
+            _mm512_storeu_ps(dv, d);
+            if (f == SY_Q4_1) d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(head, 16)));
             am = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, xsum + g), am);
         }
         const float *xg = x + 32 * g;
@@ -85,7 +85,7 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
         }                                                                                         \
         __m512 p = _mm512_mul_ps(lo, _mm512_loadu_ps(xb));                                        \
         p = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xb + 16), p);                                     \
-        acc = _mm512_fmadd_ps(p, _mm512_set1_ps(dv[j]), acc);                                     \
+        acc = _mm512_fmadd_ps(p, _mm512_set1_ps(f == SY_Q8_0 ? sy_h2f_512(blk) : dv[j]), acc);                                     \
     } while (0)
         int j = 0;
         for (; j + 4 <= cnt; j += 4) {

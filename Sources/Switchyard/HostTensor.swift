@@ -9,11 +9,14 @@ import Darwin
 public final class HostTensor: BackendTensor, @unchecked Sendable {
     public let shape: [Int]
     public let storage: UnsafeMutableBufferPointer<Float>
+    /// Row length (the innermost dimension), stored: hot loops call `row(_:)` per element row.
+    public let columns: Int
 
     /// A zero-filled tensor. The memory comes from `calloc`, so untouched pages of a large
     /// tensor (a KV cache sized for the whole context) cost no resident memory.
     public init(shape: [Int]) {
         self.shape = shape
+        columns = shape.last ?? 1
         let count = shape.reduce(1, *)
         let raw = calloc(max(count, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
         storage = UnsafeMutableBufferPointer(start: raw, count: count)
@@ -29,8 +32,6 @@ public final class HostTensor: BackendTensor, @unchecked Sendable {
     deinit { free(storage.baseAddress) }
 
     public var count: Int { storage.count }
-    /// Row length (the innermost dimension).
-    public var columns: Int { shape.last ?? 1 }
     public var rows: Int { count / max(columns, 1) }
     /// Pointer to the start of row `r`.
     @inlinable public func row(_ r: Int) -> UnsafeMutablePointer<Float> { storage.baseAddress! + r * columns }

@@ -17,6 +17,11 @@ import numpy as np
 from llama_cpp import Llama
 
 
+def last_logits(llm: Llama) -> np.ndarray:
+    """The logits of the last token evaluated (without logits_all, llama.cpp computes only those)."""
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+
+
 def main(model_path: str, threads: int, context: int) -> None:
     llm = Llama(model_path=model_path, n_ctx=context, n_batch=512, n_ubatch=512, n_threads=threads,
                 n_threads_batch=threads, logits_all=False, verbose=False)
@@ -25,15 +30,14 @@ def main(model_path: str, threads: int, context: int) -> None:
         request = json.loads(line)
         prompt, steps = request["prompt"], request["generate"]
         llm.reset()
-        llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
         start = time.perf_counter()
         llm.eval(prompt)
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = int(np.argmax(last_logits(llm)))
         first = time.perf_counter()
         prefill = first - start
         for _ in range(steps):
             llm.eval([token])
-            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            token = int(np.argmax(last_logits(llm)))
         decode = time.perf_counter() - first
         print(json.dumps({"prefill_s": prefill, "decode_s": decode, "first_token_s": first - start}), flush=True)
 

@@ -56,18 +56,15 @@ struct AttentionKernel: BLASKernel {
                 let r = item / p.heads, h = item % p.heads
                 let position = span.start + r, first = span.first(r)
                 let query = UnsafePointer(q.row(r) + h * hd), kvOffset = (h / group) * hd
-                var maxScore = -Float.infinity
+                let count = position - first + 1
                 for t in first...position {
-                    let s = span.score(sy_dot_f32(query, k.row(t % span.cacheRows) + kvOffset, Int64(hd)))
-                    scores[t] = s
-                    maxScore = max(maxScore, s)
+                    scores[t - first] = span.score(VectorMath.dot(query, k.row(t % span.cacheRows) + kvOffset, hd))
                 }
-                var total: Float = 0
-                for t in first...position { scores[t] = expf(scores[t] - maxScore); total += scores[t] }
+                let inverse = 1 / VectorMath.softmaxNumerators(scores, count)
                 let dst = out.row(r) + h * hd
                 dst.update(repeating: 0, count: hd)
                 for t in first...position {
-                    sy_axpy_f32(scores[t] / total, v.row(t % span.cacheRows) + kvOffset, dst, Int64(hd))
+                    VectorMath.axpy(scores[t - first] * inverse, v.row(t % span.cacheRows) + kvOffset, dst, hd)
                 }
             }
         }
@@ -80,31 +77,32 @@ struct AttentionKernel: BLASKernel {
         // Keys and values of the span, contiguous (a ring cache may wrap).
         let keys = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
         let values = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * count)
-        defer { keys.deallocate(); values.deallocate(); scores.deallocate() }
+        defer { keys.deallocate(); values.deallocate() }
         for t in 0..<count {
             let row = (span.oldest + t) % span.cacheRows
             (keys + t * kvWidth).update(from: k.row(row), count: kvWidth)
             (values + t * kvWidth).update(from: v.row(row), count: kvWidth)
         }
-        for h in 0..<p.heads {
-            let kvOffset = (h / group) * hd
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(hd),
-                        1, q.storage.baseAddress! + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
-            backend.pool.parallelFor(n, minimumPerThread: 8) { rows in
-                for r in rows {
+        // Heads are split across threads; each runs single-threaded sgemms with its own scores.
+        backend.pool.parallelFor(p.heads) { heads in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * count)
+            defer { scores.deallocate() }
+            for h in heads {
+                let kvOffset = (h / group) * hd
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(hd),
+                            1, q.storage.baseAddress! + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
+                for r in 0..<n {
                     let row = scores + r * count
                     let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
-                    var maxScore = -Float.infinity
-                    for t in first...last { row[t] = span.score(row[t]); maxScore = max(maxScore, row[t]) }
-                    var total: Float = 0
-                    for t in first...last { row[t] = expf(row[t] - maxScore); total += row[t] }
-                    let inverse = 1 / total
-                    for t in 0..<count { row[t] = (t >= first && t <= last) ? row[t] * inverse : 0 }
+                    for t in first...last { row[t] = span.score(row[t]) }
+                    let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
+                    for t in first...last { row[t] *= inverse }
+                    if first > 0 { row.update(repeating: 0, count: first) }
+                    if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
                 }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(count),
+                            1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.storage.baseAddress! + h * hd, Int32(qWidth))
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(count),
-                        1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.storage.baseAddress! + h * hd, Int32(qWidth))
         }
     }
 }

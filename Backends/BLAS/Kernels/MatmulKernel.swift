@@ -33,16 +33,18 @@ struct MatmulKernel: BLASKernel {
             }
             return
         }
-        let chunkRows = max(1, min(m, Self.chunkElements / k))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * k)
-        defer { scratch.deallocate() }
-        for start in stride(from: 0, to: m, by: chunkRows) {
-            let rows = min(chunkRows, m - start)
-            backend.pool.parallelFor(rows, minimumPerThread: 16) { part in
-                w.dequantize(rows: (start + part.lowerBound)..<(start + part.upperBound), into: scratch + part.lowerBound * k)
+        // Each thread takes a share of the weight's rows (output columns): dequantizes them a chunk
+        // at a time into its own scratch and multiplies with a single-threaded sgemm.
+        backend.pool.parallelFor(m, minimumPerThread: 16) { share in
+            let chunkRows = max(1, min(share.count, Self.chunkElements / k))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunkRows * k)
+            defer { scratch.deallocate() }
+            for start in stride(from: share.lowerBound, to: share.upperBound, by: chunkRows) {
+                let rows = min(chunkRows, share.upperBound - start)
+                w.dequantize(rows: start..<(start + rows), into: scratch)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(k),
+                            1, xp, Int32(k), scratch, Int32(k), 0, yp + start, Int32(m))
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(k),
-                        1, xp, Int32(k), scratch, Int32(k), 0, yp + start, Int32(m))
         }
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+import Switchyard
+import SwitchyardModels
+import SwitchyardReference
+import SwitchyardBLAS
+
+/// The BLAS backend end to end on both real models: every op of a pass against the reference, and
+/// teacher-forced top-1 over the evaluation text against exact arithmetic (Gemma: the float64
+/// fixture) and llama.cpp (SmolLM2: the OpenBLAS fixture).
+final class BLASEndToEndTests: XCTestCase {
+    func engine(_ path: String, _ backend: any Backend, context: Int) throws -> Engine {
+        try Engine(model: try Model(path), backends: [backend], policy: RoutingPolicy([backend.name]), contextLength: context, batchSize: 256)
+    }
+
+    func testEveryOpMatchesTheReferenceOnBothModels() throws {
+        for path in [TestModels.smollm2Path, TestModels.gemma3Path] {
+            _ = try TestModels.open(path)
+            let model = try Model(path)
+            let tokens = Array(model.tokenizer.encode(try String(contentsOf: TestModels.fixture("eval-text.txt"), encoding: .utf8),
+                                                      addSpecial: true, parseSpecial: false).prefix(40))
+            let (graph, expected) = try engine(path, ReferenceBackend(threads: 2), context: 64).makeSession().trace(tokens)
+            let (_, got) = try engine(path, BLASBackend(threads: 2), context: 64).makeSession().trace(tokens)
+            var worst = (name: "", nmse: 0.0)
+            for (name, reference) in expected {
+                let value = try XCTUnwrap(got[name], name)
+                var num = 0.0, den = 0.0
+                for i in 0..<reference.count {
+                    let d = Double(value.storage[i]) - Double(reference.storage[i])
+                    num += d * d; den += Double(reference.storage[i]) * Double(reference.storage[i])
+                }
+                let e = num / max(den, 1e-30)
+                XCTAssertFalse(e.isNaN, "\(name) is NaN")
+                if e > worst.nmse { worst = (name, e) }
+            }
+            print("BLAS vs reference on \(model.name), \(graph.nodes.count) ops × 40 tokens: worst NMSE \(worst.nmse) at \(worst.name)")
+            XCTAssertLessThan(worst.nmse, 1e-9, "\(model.name): \(worst.name)")
+        }
+    }
+
+    func testGemma3TeacherForcedMatchesFloat64() throws {
+        _ = try TestModels.open(TestModels.gemma3Path)
+        let exact = try JSONDecoder().decode(TeacherForcedTests.Float64Fixture.self, from: Data(contentsOf: TestModels.fixture("float64-gemma3.json")))
+        let logits = try engine(TestModels.gemma3Path, BLASBackend(threads: 2), context: exact.tokens.count)
+            .makeSession().forward(exact.tokens, logits: .all)
+        var agreed = 0, largest = 0.0
+        for p in 0..<(exact.tokens.count - 1) {
+            let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
+            var best = 0
+            for i in row.indices where row[i] > row[best] { best = i }
+            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
+            largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
+        }
+        print("Gemma 3 BLAS vs float64: top-1 agreement \(agreed)/\(exact.tokens.count - 1), largest top-1 logit difference \(largest)")
+        XCTAssertEqual(agreed, exact.tokens.count - 1)
+        XCTAssertLessThan(largest, 1e-3)
+    }
+
+    func testSmolLM2TeacherForcedAgreesWithLlamaCpp() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let fixture = try JSONDecoder().decode(TeacherForcedTests.Fixture.self, from: Data(contentsOf: TestModels.fixture("logits-smollm2.json")))
+        let logits = try engine(TestModels.smollm2Path, BLASBackend(threads: 2), context: fixture.tokens.count)
+            .makeSession().forward(fixture.tokens, logits: .all)
+        let score = AgreementReport(logits: logits, fixture: fixture)
+        print("SmolLM2 BLAS vs llama.cpp (OpenBLAS): top-1 \(score.agreed)/\(score.total), largest logit difference \(score.largestLogitDifference), perplexity \(score.perplexity)")
+        XCTAssertGreaterThanOrEqual(score.agreement, 0.99)
+        for margin in score.disagreementMargins { XCTAssertLessThan(margin, 0.5) }
+    }
+}
