@@ -77,7 +77,7 @@ enum VectorMath {
     @inline(__always) static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
         var i = 0
         while i + 8 <= count {
-            let v = UnsafeRawPointer(y + i).loadUnaligned(as: V.self) + a * UnsafeRawPointer(x + i).loadUnaligned(as: V.self)
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: V.self).addingProduct(a, UnsafeRawPointer(x + i).loadUnaligned(as: V.self))
             UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: V.self)
             i += 8
         }
@@ -86,13 +86,19 @@ enum VectorMath {
 
     /// Σ a[i]·b[i] in Float, eight lanes.
     @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc = V(repeating: 0)
+        // Two accumulators, fused multiply-adds.
+        var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
         var i = 0
-        while i + 8 <= count {
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: V.self) * UnsafeRawPointer(b + i).loadUnaligned(as: V.self)
+        while i + 16 <= count {
+            acc0 = acc0.addingProduct(UnsafeRawPointer(a + i).loadUnaligned(as: V.self), UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
+            acc1 = acc1.addingProduct(UnsafeRawPointer(a + i + 8).loadUnaligned(as: V.self), UnsafeRawPointer(b + i + 8).loadUnaligned(as: V.self))
+            i += 16
+        }
+        if i + 8 <= count {
+            acc0 = acc0.addingProduct(UnsafeRawPointer(a + i).loadUnaligned(as: V.self), UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
             i += 8
         }
-        var sum = acc.sum()
+        var sum = (acc0 + acc1).sum()
         while i < count { sum += a[i] * b[i]; i += 1 }
         return sum
     }

@@ -1,9 +1,6 @@
 // AVX-512 dot kernels for the 32-element block formats Q4_0, Q4_1, Q5_0 and Q8_0.
 //
-// One activation row (decode): per block, p = lo·x[0..16) + hi·x[16..32) (16 lanes), then
-// acc += p · d with a broadcast d, so the horizontal sum happens once per weight row; Q4_1's
-// minimum adds m · Σx over the block, with Σx precomputed per call (xsum). Four blocks per
-// iteration into four accumulators hide the FMA latency.
+// One activation row (decode): see row32 below; the horizontal sum happens once per weight row.
 //
 // Several activation rows: the block is turned into its 32 f32 weights once and FMAd into one
 // accumulator per activation row, in tiles of up to 8 rows.
@@ -37,36 +34,21 @@ SY_AI void tile32(sy_format f, int nt, const uint8_t *row, int64_t nb, const flo
     for (int t = 0; t < nt; t++) y[t * ldy] = _mm512_reduce_add_ps(acc[t]);
 }
 
-/// One weight row · one activation row. For the 4- and 5-bit formats the blocks go in groups of 16:
-/// one gather fetches the first dword of the 16 blocks (d, and Q4_1's m), one conversion turns the
-/// scales into floats, kept in a small array that the per-block step reads with a broadcast load,
-/// and the per-block offset or minimum becomes one 16-lane FMA per group with the block sums of x:
-/// Σ_b m_b·Σx_b for Q4_1, −8·Σ_b d_b·Σx_b for Q4_0, −16·Σ_b d_b·Σx_b for Q5_0 (whose quants are
-/// then summed unsigned). (Measured on Zen 4: this beats converting each block's f16 scale on its
-/// own for the nibble formats, not for Q8_0, whose step converts its scale in the block loop.)
+/// One weight row · one activation row. Per block: the raw quants (unsigned for the 4- and 5-bit
+/// formats) as two vectors of 16 floats, p = lo·x[0..16) + hi·x[16..32), acc += p · d with a
+/// broadcast d; the block's minimum or offset goes into a scalar sum with the block sums of x:
+/// m·Σx for Q4_1, then −8·Σ d·Σx for Q4_0 and −16·Σ d·Σx for Q5_0. Four blocks per iteration into
+/// four vector and two scalar accumulators. (Gathering 16 blocks' scales at once and broadcasting
+/// them from memory measured slower: the gather's latency sits at the start of every short row.)
 SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, const float *xsum) {
     const int64_t bb = sy_q32_bytes(f);
-    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32((int)bb));
     const __m512i low4 = _mm512_set1_epi32(15), sixteen = _mm512_set1_epi32(16);
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, am = a0;
-    float dv[16];
-    for (int64_t g = 0; g < nb; g += 16) {
-        const int cnt = nb - g >= 16 ? 16 : (int)(nb - g);
-        const __mmask16 live = (__mmask16)(cnt == 16 ? 0xFFFF : (1u << cnt) - 1);
-        const uint8_t *base = row + g * bb;
-        if (f != SY_Q8_0) {
-            __m512i head = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, offsets, base, 1);
-            __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(head));
-            _mm512_storeu_ps(dv, d);
-            if (f == SY_Q4_1) d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(head, 16)));
-            am = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(live, xsum + g), am);
-        }
-        const float *xg = x + 32 * g;
-#define STEP(acc, j)                                                                              \
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    float m0 = 0, m1 = 0;
+#define STEP(acc, macc, b)                                                                        \
     do {                                                                                          \
-        const uint8_t *blk = base + (j) * bb;                                                     \
-        const float *xb = xg + 32 * (j);                                                          \
+        const uint8_t *blk = row + (b) * bb;                                                      \
+        const float *xb = x + 32 * (b);                                                           \
         __m512 lo, hi;                                                                            \
         if (f == SY_Q8_0) {                                                                       \
             lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2))));  \
@@ -75,7 +57,7 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
             /* one dword per byte: low nibble = element j, high nibble = element j + 16 */        \
             __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + bb - 16)));  \
             __m512i ql = _mm512_and_si512(v, low4), qh = _mm512_srli_epi32(v, 4);                 \
-            if (f == SY_Q5_0) {                                                                   \
+            if (f == SY_Q5_0) {   /* fifth bits: bit j of qh, as lane masks */                    \
                 uint32_t bits = sy_load_u32(blk + 2);                                             \
                 ql = _mm512_mask_or_epi32(ql, (__mmask16)bits, ql, sixteen);                      \
                 qh = _mm512_mask_or_epi32(qh, (__mmask16)(bits >> 16), qh, sixteen);              \
@@ -85,22 +67,23 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
         }                                                                                         \
         __m512 p = _mm512_mul_ps(lo, _mm512_loadu_ps(xb));                                        \
         p = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xb + 16), p);                                     \
-        acc = _mm512_fmadd_ps(p, _mm512_set1_ps(f == SY_Q8_0 ? sy_h2f_512(blk) : dv[j]), acc);                                     \
+        float d = sy_h2f_512(blk);                                                                \
+        acc = _mm512_fmadd_ps(p, _mm512_set1_ps(d), acc);                                         \
+        if (f == SY_Q4_1) macc += sy_h2f_512(blk + 2) * xsum[b];                                  \
+        else if (f != SY_Q8_0) macc += d * xsum[b];                                               \
     } while (0)
-        int j = 0;
-        for (; j + 4 <= cnt; j += 4) {
-            STEP(a0, j);
-            STEP(a1, j + 1);
-            STEP(a2, j + 2);
-            STEP(a3, j + 3);
-        }
-        for (; j < cnt; j++) STEP(a0, j);
-#undef STEP
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        STEP(a0, m0, b);
+        STEP(a1, m1, b + 1);
+        STEP(a2, m0, b + 2);
+        STEP(a3, m1, b + 3);
     }
+    for (; b < nb; b++) STEP(a0, m0, b);
+#undef STEP
     float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    if (f == SY_Q8_0) return s;
-    float m = _mm512_reduce_add_ps(am);
-    return f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : s - 16 * m;
+    float m = m0 + m1;
+    return f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
 }
 
 SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, const float *x,

@@ -19,7 +19,8 @@
 
 /// y[i * ldy + r] = Σ_j W[r][j] · x[i * ldx + j] for i < n, r in [r0, r1).
 /// `xsum` (only for n == 1 and formats with a minimum or offset: Q4_0, Q4_1, Q5_0, Q4_K) holds the sums
-/// of x over each 32-element block: xsum[b] = Σ_{j<32} x[32b + j]. For n > 1 it is NULL.
+/// of x over each 32-element block: xsum[b] = Σ_{j<32} x[32b + j]; it is always given then. For
+/// n > 1 it is NULL.
 typedef void (*sy_rows_fn)(const uint8_t *w, size_t row_bytes, int64_t k,
                            const float *x, int64_t ldx, int64_t n, const float *xsum,
                            float *y, int64_t ldy, int64_t r0, int64_t r1);

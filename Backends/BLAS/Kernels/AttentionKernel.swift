@@ -47,25 +47,47 @@ struct AttentionKernel: BLASKernel {
         }
     }
 
+    /// Decode-sized passes: for each query row, the cached positions are split across threads;
+    /// each cached key and value row is read once for all the query heads that share it (GQA/MQA),
+    /// and each thread sums its share of the values into its own partial output.
     private func fused(_ q: HostTensor, _ k: HostTensor, _ v: HostTensor, _ out: HostTensor, _ span: Span, _ backend: BLASBackend) {
         let p = span.p, group = p.heads / p.kvHeads, hd = p.headDim
-        backend.pool.parallelFor(q.rows * p.heads) { items in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: span.newest + 1)
-            defer { scores.deallocate() }
-            for item in items {
-                let r = item / p.heads, h = item % p.heads
-                let position = span.start + r, first = span.first(r)
-                let query = UnsafePointer(q.row(r) + h * hd), kvOffset = (h / group) * hd
-                let count = position - first + 1
-                for t in first...position {
-                    scores[t - first] = span.score(VectorMath.dot(query, k.row(t % span.cacheRows) + kvOffset, hd))
+        let threads = backend.pool.threadCount
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * p.heads * hd)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: p.heads * (span.newest + 1))
+        var inverse = [Float](repeating: 0, count: p.heads)
+        defer { partials.deallocate(); scores.deallocate() }
+        for r in 0..<q.rows {
+            let first = span.first(r), count = span.start + r - first + 1
+            let query = q.row(r)
+            // Scores, scores[h * count + i] for position first + i.
+            backend.pool.parallelFor(count, minimumPerThread: 32) { positions in
+                for i in positions {
+                    let keyRow = k.row((first + i) % span.cacheRows)
+                    for h in 0..<p.heads {
+                        scores[h * count + i] = span.score(VectorMath.dot(query + h * hd, keyRow + (h / group) * hd, hd))
+                    }
                 }
-                let inverse = 1 / VectorMath.softmaxNumerators(scores, count)
-                let dst = out.row(r) + h * hd
-                dst.update(repeating: 0, count: hd)
-                for t in first...position {
-                    VectorMath.axpy(scores[t - first] * inverse, v.row(t % span.cacheRows) + kvOffset, dst, hd)
+            }
+            for h in 0..<p.heads { inverse[h] = 1 / VectorMath.softmaxNumerators(scores + h * count, count) }
+            // Weighted sums of values, one partial output per thread.
+            partials.update(repeating: 0, count: threads * p.heads * hd)
+            inverse.withUnsafeBufferPointer { inverse in
+                backend.pool.run { worker in
+                    let positions = count * worker / threads ..< count * (worker + 1) / threads
+                    let partial = partials + worker * p.heads * hd
+                    for i in positions {
+                        let valueRow = v.row((first + i) % span.cacheRows)
+                        for h in 0..<p.heads {
+                            VectorMath.axpy(scores[h * count + i] * inverse[h], valueRow + (h / group) * hd, partial + h * hd, hd)
+                        }
+                    }
                 }
+            }
+            let dst = out.row(r)
+            dst.update(from: partials, count: p.heads * hd)
+            for worker in 1..<threads {
+                VectorMath.zip(UnsafePointer(dst), partials + worker * p.heads * hd, dst, p.heads * hd) { $0 + $1 }
             }
         }
     }
