@@ -31,9 +31,10 @@ public final class Session: @unchecked Sendable {
         for t in newTokens where t < 0 || Int(t) >= vocabulary {
             throw ExecutionError.tokenOutOfRange(token: t, vocabularySize: vocabulary)
         }
-        var collected: HostTensor?
+        // .all: every pass's rows copied into one tensor; .last: the last pass's single row.
+        let all = logits == .all ? HostTensor(shape: [newTokens.count, vocabulary]) : nil
+        var last: HostTensor?
         var rowsDone = 0
-        if logits == .all { collected = HostTensor(shape: [newTokens.count, vocabulary]) }
         for start in stride(from: 0, to: newTokens.count, by: engine.batchSize) {
             let batch = Array(newTokens[start..<min(start + engine.batchSize, newTokens.count)])
             let plan = try engine.plan(tokens: batch.count, logits: logits)
@@ -41,14 +42,14 @@ public final class Session: @unchecked Sendable {
                                                   state: state, profile: profile)
             tokens += batch
             let out = outputs[plan.graph.outputs[0]]!
-            if let all = collected {
+            if let all {
                 (all.storage.baseAddress! + rowsDone * vocabulary).update(from: out.storage.baseAddress!, count: out.count)
                 rowsDone += batch.count
             } else {
-                collected = out
+                last = out
             }
         }
-        return collected!
+        return all ?? last!
     }
 
     /// Runs one pass over `newTokens` (at most the engine's batch size) and returns every

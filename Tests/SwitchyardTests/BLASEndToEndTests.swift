@@ -67,3 +67,24 @@ final class BLASEndToEndTests: XCTestCase {
         for margin in score.disagreementMargins { XCTAssertLessThan(margin, 0.5) }
     }
 }
+
+/// Prompts longer than one pass: the last-token logits of a prompt prefilled in several passes
+/// equal those of the same prompt in one pass.
+final class MultiPassPrefillTests: XCTestCase {
+    func testPrefillInSeveralPassesEqualsOnePass() throws {
+        _ = try TestModels.open(TestModels.gemma3Path)
+        let model = try Model(TestModels.gemma3Path)
+        let text = try String(contentsOf: TestModels.fixture("eval-text.txt"), encoding: .utf8)
+        let tokens = Array(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(700))
+        func lastLogits(batch: Int) throws -> [Float] {
+            let engine = try Engine(model: model, backends: [BLASBackend(threads: 2)], policy: RoutingPolicy(["blas"]),
+                                    contextLength: 1024, batchSize: batch)
+            return try engine.makeSession().forward(tokens, logits: .last).array
+        }
+        let onePass = try lastLogits(batch: 1024), threePasses = try lastLogits(batch: 256)
+        XCTAssertEqual(onePass.count, model.architecture.vocabularySize)
+        var num = 0.0, den = 0.0
+        for (a, b) in zip(threePasses, onePass) { num += Double(a - b) * Double(a - b); den += Double(b) * Double(b) }
+        XCTAssertLessThan(num / den, 1e-10, "sliding-window rings and multi-pass prefill must not change the result")
+    }
+}

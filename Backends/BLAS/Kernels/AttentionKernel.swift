@@ -105,25 +105,31 @@ struct AttentionKernel: BLASKernel {
             (keys + t * kvWidth).update(from: k.row(row), count: kvWidth)
             (values + t * kvWidth).update(from: v.row(row), count: kvWidth)
         }
-        // Heads are split across threads; each runs single-threaded sgemms with its own scores.
+        // Heads are split across threads; each runs single-threaded sgemms with its own scores,
+        // `block` query rows at a time so the score matrix stays small at long contexts.
+        let block = 64
         backend.pool.parallelFor(p.heads) { heads in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * count)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(n, block) * count)
             defer { scores.deallocate() }
             for h in heads {
-                let kvOffset = (h / group) * hd
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(hd),
-                            1, q.storage.baseAddress! + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
-                for r in 0..<n {
-                    let row = scores + r * count
-                    let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
-                    for t in first...last { row[t] = span.score(row[t]) }
-                    let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
-                    for t in first...last { row[t] *= inverse }
-                    if first > 0 { row.update(repeating: 0, count: first) }
-                    if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
+                for rowStart in stride(from: 0, to: n, by: block) {
+                    let rows = min(block, n - rowStart)
+                    let kvOffset = (h / group) * hd
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(hd),
+                                1, q.row(rowStart) + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
+                    for i in 0..<rows {
+                        let r = rowStart + i
+                        let row = scores + i * count
+                        let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
+                        for t in first...last { row[t] = span.score(row[t]) }
+                        let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
+                        for t in first...last { row[t] *= inverse }
+                        if first > 0 { row.update(repeating: 0, count: first) }
+                        if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(count),
+                                1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.row(rowStart) + h * hd, Int32(qWidth))
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(count),
-                            1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.storage.baseAddress! + h * hd, Int32(qWidth))
             }
         }
     }
