@@ -51,6 +51,7 @@ public final class BLASBackend: Backend, @unchecked Sendable {
 
     public func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport {
         guard let kernel = Self.kernels[node.kind] else { return .unsupported("no BLAS kernel for \(node.kind.rawValue)") }
+        if let problem = graph.shapeProblem(node) { return .unsupported(problem) }
         return kernel.support(node, in: graph)
     }
 

@@ -37,6 +37,7 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
 
     public func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport {
         guard let kernel = Self.kernels[node.kind] else { return .unsupported("no reference kernel for \(node.kind.rawValue)") }
+        if let problem = graph.shapeProblem(node) { return .unsupported(problem) }
         return kernel.support(node, in: graph)
     }
 

@@ -12,11 +12,6 @@ import Glibc
 struct AttentionKernel: BLASKernel {
     static let fusedRows = 4
 
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        guard case .attention(let p) = node.op else { return .unsupported("not attention") }
-        guard p.kvHeads > 0, p.heads % p.kvHeads == 0 else { return .unsupported("heads not a multiple of KV heads") }
-        return .supported
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         guard case .attention(let p) = node.op else { return }

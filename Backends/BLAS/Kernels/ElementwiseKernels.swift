@@ -7,10 +7,6 @@ import Glibc
 struct ElementwiseKernel: BLASKernel {
     let kind: OpKind
 
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        let a = graph[node.inputs[0]], b = graph[node.inputs[1]]
-        return b.shape == a.shape || b.elementCount == a.shape.last! ? .supported : .unsupported("shapes \(a.shape) and \(b.shape) do not broadcast")
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         let a = try io.host(node.inputs[0])
@@ -89,10 +85,6 @@ struct SoftmaxKernel: BLASKernel {
 
 /// `rows`: a copy of rows start..<start+count.
 struct RowsKernel: BLASKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        guard case .rows(let start, let count) = node.op else { return .unsupported("not rows") }
-        return start >= 0 && count > 0 && start + count <= graph[node.inputs[0]].shape[0] ? .supported : .unsupported("rows out of range")
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         guard case .rows(let start, let count) = node.op else { return }

@@ -11,10 +11,6 @@ struct MatmulKernel: BLASKernel {
     /// Largest f32 chunk of a weight dequantized at once for sgemm (elements).
     static let chunkElements = 4 << 20
 
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        let x = graph[node.inputs[0]].shape, w = graph[node.inputs[1]].shape
-        return x.last == w.last ? .supported : .unsupported("inner dimensions differ (\(x) × \(w))")
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         let x = try io.host(node.inputs[0])

@@ -3,13 +3,6 @@ import Switchyard
 /// `rope`: rotates pairs of each head's first `rotatedDims` dimensions, from cos/sin tables
 /// computed once per pass (in Double) and shared by every rope op of the pass.
 struct RopeKernel: BLASKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        guard case .rope(let p) = node.op else { return .unsupported("not rope") }
-        guard p.rotatedDims % 2 == 0, p.rotatedDims <= p.headDim, graph[node.inputs[0]].shape.last == p.heads * p.headDim else {
-            return .unsupported("rope dimensions do not fit the rows")
-        }
-        return .supported
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: BLASBackend) throws {
         guard case .rope(let p) = node.op else { return }

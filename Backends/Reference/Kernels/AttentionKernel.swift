@@ -11,11 +11,6 @@ import Darwin
 /// t % rows; the cache must hold every position from the oldest one a query of the pass sees to the
 /// newest one the pass wrote.
 struct AttentionKernel: ReferenceKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        guard case .attention(let p) = node.op else { return .unsupported("not attention") }
-        guard p.kvHeads > 0, p.heads % p.kvHeads == 0 else { return .unsupported("heads not a multiple of KV heads") }
-        return .supported
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: ReferenceBackend) throws {
         guard case .attention(let p) = node.op else { return }

@@ -4,10 +4,6 @@ import Switchyard
 struct ElementwiseKernel: ReferenceKernel {
     let kind: OpKind
 
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        let a = graph[node.inputs[0]], b = graph[node.inputs[1]]
-        return b.shape == a.shape || b.elementCount == a.shape.last! ? .supported : .unsupported("shapes \(a.shape) and \(b.shape) do not broadcast")
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: ReferenceBackend) throws {
         let a = try io.host(node.inputs[0])

@@ -8,10 +8,7 @@ struct KVWriteKernel: ReferenceKernel {
         for (source, cache) in zip(node.inputs, node.outputs) {
             let rows = try io.host(source)
             let destination = try io.host(cache)
-            guard rows.rows <= destination.rows else { throw ExecutionError.contextOverflow(needed: rows.rows, capacity: destination.rows) }
-            for r in 0..<rows.rows {
-                destination.row(io.pass.position(r) % destination.rows).update(from: rows.row(r), count: rows.columns)
-            }
+            try destination.writeRing(rows, startPosition: io.pass.startPosition)
             io.store(cache, destination)
         }
     }

@@ -3,10 +3,6 @@ import Switchyard
 /// `matmul`: out[i][j] = Σₖ x[i][k] · w[j][k], each weight row dequantized once and dotted with
 /// every token row, in Double. Weight rows are split across threads.
 struct MatmulKernel: ReferenceKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        let x = graph[node.inputs[0]].shape, w = graph[node.inputs[1]].shape
-        return x.last == w.last ? .supported : .unsupported("inner dimensions differ (\(x) × \(w))")
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: ReferenceBackend) throws {
         let x = try io.host(node.inputs[0])

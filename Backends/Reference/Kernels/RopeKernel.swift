@@ -8,13 +8,6 @@ import Darwin
 /// `rope`: rotates pairs of each head's first `rotatedDims` dimensions by position × θᵢ, where
 /// θᵢ = base^(−2i / rotatedDims). Normal layout pairs (2i, 2i+1); NeoX pairs (i, i + rotatedDims/2).
 struct RopeKernel: ReferenceKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph) -> OpSupport {
-        guard case .rope(let p) = node.op else { return .unsupported("not rope") }
-        guard p.rotatedDims % 2 == 0, p.rotatedDims <= p.headDim, graph[node.inputs[0]].shape.last == p.heads * p.headDim else {
-            return .unsupported("rope dimensions do not fit the rows")
-        }
-        return .supported
-    }
 
     func run(_ node: OpNode, _ io: SegmentIO, _ backend: ReferenceBackend) throws {
         guard case .rope(let p) = node.op else { return }

@@ -89,39 +89,23 @@ public final class SentencePieceTokenizer: Tokenizer {
 
         // Special ids: llama.cpp's defaults for SentencePiece vocabularies are BOS 1, EOS 2, UNK 0; a
         // key overrides them when it names a token inside the vocabulary.
-        func id(_ key: String, default fallback: Int32?) throws -> Int32? {
-            var result = fallback.flatMap { $0 >= 0 && Int($0) < n ? $0 : nil }
-            if let value = metadata[key] {
-                guard let v = value.int else {
-                    throw TokenizerError.invalidMetadata(key: key, reason: "expected an integer, found \(value.summary)")
-                }
-                if v >= 0 && v < n { result = Int32(v) }
-            }
-            return result
-        }
-        func flag(_ key: String, default fallback: Bool) throws -> Bool {
-            guard let value = metadata[key] else { return fallback }
-            guard let b = value.bool else {
-                throw TokenizerError.invalidMetadata(key: key, reason: "expected a bool, found \(value.summary)")
-            }
-            return b
-        }
-        bosToken = try id(VocabularyKey.bos, default: 1)
-        eosToken = try id(VocabularyKey.eos, default: 2)
-        unknownToken = try id(SentencePieceKey.unknown, default: 0)
-        addsBOS = try flag(VocabularyKey.addBOS, default: true)
-        addsEOS = try flag(VocabularyKey.addEOS, default: false)
-        addsSpacePrefix = try flag(SentencePieceKey.addSpacePrefix, default: true)
+        let vocabulary = VocabularyMetadata(metadata: metadata, vocabularySize: n)
+        bosToken = try vocabulary.id(VocabularyKey.bos, default: 1)
+        eosToken = try vocabulary.id(VocabularyKey.eos, default: 2)
+        unknownToken = try vocabulary.id(SentencePieceKey.unknown, default: 0)
+        addsBOS = try vocabulary.flag(VocabularyKey.addBOS, default: true)
+        addsEOS = try vocabulary.flag(VocabularyKey.addEOS, default: false)
+        addsSpacePrefix = try vocabulary.flag(SentencePieceKey.addSpacePrefix, default: true)
 
         // Attributes, with llama.cpp's text-based overrides: end-of-generation and fill-in-the-middle
         // tokens are control tokens even when the file says otherwise (Gemma's user-defined "</s>").
         var attributes = types.map { TokenAttributes.of($0) }
         func firstID(in textsToFind: Set<String>) -> Int32? { textsToFind.compactMap { table.id(of: $0) }.min() }
-        let eot = try id(VocabularyKey.eot, default: nil) ?? firstID(in: SpecialTokenTexts.endOfGeneration)
-        let eom = try id(VocabularyKey.eom, default: nil) ?? firstID(in: ["<|eom_id|>"])
-        let fimPad = try id(VocabularyKey.fimPad, default: nil) ?? firstID(in: SpecialTokenTexts.fimPad)
-        let fimRep = try id(VocabularyKey.fimRep, default: nil) ?? firstID(in: SpecialTokenTexts.fimRep)
-        let fimSep = try id(VocabularyKey.fimSep, default: nil) ?? firstID(in: SpecialTokenTexts.fimSep)
+        let eot = try vocabulary.id(VocabularyKey.eot, default: nil) ?? firstID(in: SpecialTokenTexts.endOfGeneration)
+        let eom = try vocabulary.id(VocabularyKey.eom, default: nil) ?? firstID(in: ["<|eom_id|>"])
+        let fimPad = try vocabulary.id(VocabularyKey.fimPad, default: nil) ?? firstID(in: SpecialTokenTexts.fimPad)
+        let fimRep = try vocabulary.id(VocabularyKey.fimRep, default: nil) ?? firstID(in: SpecialTokenTexts.fimRep)
+        let fimSep = try vocabulary.id(VocabularyKey.fimSep, default: nil) ?? firstID(in: SpecialTokenTexts.fimSep)
         var eog = Set([fimPad, fimRep, fimSep, eosToken, eot, eom].compactMap { $0 })
         let controlTexts = SpecialTokenTexts.endOfGeneration.union(SpecialTokenTexts.fimPad)
             .union(SpecialTokenTexts.fimRep).union(SpecialTokenTexts.fimSep).union(SpecialTokenTexts.fimOther)

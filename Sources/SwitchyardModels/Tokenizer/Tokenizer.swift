@@ -246,3 +246,29 @@ struct SpecialTokenMatcher: Sendable {
         return fragments
     }
 }
+
+/// Reads the special-token ids and flags every GGUF vocabulary carries, as llama.cpp does: a key
+/// overrides the default only when it names a token inside the vocabulary.
+struct VocabularyMetadata {
+    let metadata: [String: GGUFValue]
+    let vocabularySize: Int
+
+    func id(_ key: String, default fallback: Int32?) throws -> Int32? {
+        var result = fallback.flatMap { $0 >= 0 && Int($0) < vocabularySize ? $0 : nil }
+        if let value = metadata[key] {
+            guard let v = value.int else {
+                throw TokenizerError.invalidMetadata(key: key, reason: "expected an integer, found \(value.summary)")
+            }
+            if v >= 0 && v < vocabularySize { result = Int32(v) }
+        }
+        return result
+    }
+
+    func flag(_ key: String, default fallback: Bool) throws -> Bool {
+        guard let value = metadata[key] else { return fallback }
+        guard let b = value.bool else {
+            throw TokenizerError.invalidMetadata(key: key, reason: "expected a bool, found \(value.summary)")
+        }
+        return b
+    }
+}
