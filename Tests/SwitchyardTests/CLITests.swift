@@ -121,4 +121,42 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[19556, 905]")
     }
+
+    func testAutoPicksTheBLASBackendWithoutAGPU() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let r = try run(["plan", "-m", "smollm2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("policy blas,reference"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("segments: 1"), r.stdout)
+    }
+
+    func testBenchReportsBothPhasesAndTheProfile() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let svg = NSTemporaryDirectory() + "switchyard-bench-\(UUID().uuidString).svg"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: svg) }
+        let r = try run(["bench", "-m", "smollm2", "--policy", "blas", "-p", "16", "-n", "4", "-r", "2", "-t", "2", "-o", "json", "--svg", svg])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let runtimes = try XCTUnwrap(report?["runtimes"] as? [[String: Any]])
+        XCTAssertEqual(runtimes.first?["runtime"] as? String, "blas")
+        let decode = try XCTUnwrap(runtimes.first?["decode_tok_s"] as? [String: Double])
+        XCTAssertGreaterThan(decode["median"] ?? 0, 0)
+        XCTAssertFalse((runtimes.first?["profile_seconds_per_repetition"] as? [Any] ?? []).isEmpty)
+        XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).contains("decode tok/s"))
+    }
+
+    func testCheckComparesTwoPoliciesOpByOp() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let text = NSTemporaryDirectory() + "switchyard-check-\(UUID().uuidString).txt"
+        try "The railway yard sorts cars by destination, one at a time.".write(toFile: text, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: text) }
+        let r = try run(["check", "-m", "smollm2", "--policy", "reference", "--policy", "blas", "-f", text, "-t", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("blk.29.ffn_residual"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("no op departs"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("top-1 agreement"), r.stdout)
+        let bad = try run(["check", "-m", "smollm2", "--policy", "reference"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("exactly two --policy"), bad.stderr)
+    }
 }
