@@ -259,7 +259,7 @@ public final class BPETokenizer: Tokenizer {
         }
         if count > 1 {
             for k in 1..<count { pushBigram(left: Int32(k - 1), right: Int32(k), scratch: &s) }
-            while let bigram = s.queue.popMin() {
+            while let bigram = s.queue.popFirst() {
                 let left = Int(bigram.left), right = Int(bigram.right)
                 // Skip a bigram that an earlier merge made stale (either side changed or vanished).
                 guard s.symbol[left] == bigram.leftSymbol, s.symbol[right] == bigram.rightSymbol else { continue }
@@ -394,11 +394,11 @@ private struct MergeScratch {
     var symbol: [Int32] = []
     var prev: [Int32] = []
     var next: [Int32] = []
-    var queue = BigramQueue()
+    var queue = MergeQueue<Bigram>()
 }
 
 /// A candidate merge of two adjacent symbols.
-private struct Bigram {
+private struct Bigram: MergeCandidate {
     /// `rank << 32 | left`: the queue pops the lowest rank, then the leftmost position.
     let key: UInt64
     let right: Int32
@@ -407,43 +407,7 @@ private struct Bigram {
     let rightSymbol: Int32
     let merged: Int32
     var left: Int32 { Int32(truncatingIfNeeded: key & 0xFFFF_FFFF) }
-}
-
-/// A binary min-heap of bigrams ordered by `key`.
-private struct BigramQueue {
-    private var heap: [Bigram] = []
-
-    mutating func removeAll() { heap.removeAll(keepingCapacity: true) }
-
-    mutating func push(_ item: Bigram) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if heap[parent].key <= item.key { break }
-            heap[child] = heap[parent]
-            child = parent
-        }
-        heap[child] = item
-    }
-
-    mutating func popMin() -> Bigram? {
-        guard let last = heap.popLast() else { return nil }
-        if heap.isEmpty { return last }
-        let top = heap[0]
-        let count = heap.count
-        var parent = 0
-        while true {
-            var child = 2 * parent + 1
-            if child >= count { break }
-            if child + 1 < count && heap[child + 1].key < heap[child].key { child += 1 }
-            if last.key <= heap[child].key { break }
-            heap[parent] = heap[child]
-            parent = child
-        }
-        heap[parent] = last
-        return top
-    }
+    func precedes(_ other: Bigram) -> Bool { key < other.key }
 }
 
 /// How a GPT-2 style vocabulary splits text into words before BPE: the regex splits of llama.cpp's

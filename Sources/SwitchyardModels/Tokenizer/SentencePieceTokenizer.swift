@@ -220,7 +220,7 @@ public final class SentencePieceTokenizer: Tokenizer {
         s.text.withUnsafeBufferPointer { text in
             // Seed the queue with every adjacent pair, then merge the best pair while one is left.
             for i in 1..<s.start.count { pushPair(Int32(i - 1), Int32(i), text, &s) }
-            while let pair = s.queue.popBest() {
+            while let pair = s.queue.popFirst() {
                 let left = Int(pair.left), right = Int(pair.right)
                 // Skip a pair whose symbols changed since it was queued (merged away or grown).
                 guard s.length[left] != 0, s.length[right] != 0, s.length[left] + s.length[right] == pair.size else { continue }
@@ -424,7 +424,7 @@ private struct MergeSession {
     var length: [Int32] = []
     var prev: [Int32] = []
     var next: [Int32] = []
-    var queue = SymbolPairQueue()
+    var queue = MergeQueue<SymbolPair>()
 
     mutating func reset() {
         text.removeAll(keepingCapacity: true)
@@ -437,7 +437,7 @@ private struct MergeSession {
 }
 
 /// A candidate merge of two adjacent symbols (llama.cpp's `llm_bigram_spm`).
-private struct SymbolPair {
+private struct SymbolPair: MergeCandidate {
     /// The score of the token the merge makes.
     let score: Float
     let left: Int32
@@ -452,39 +452,3 @@ private struct SymbolPair {
     }
 }
 
-/// A binary heap of symbol pairs, best (`precedes`) on top.
-private struct SymbolPairQueue {
-    private var heap: [SymbolPair] = []
-
-    mutating func removeAll() { heap.removeAll(keepingCapacity: true) }
-
-    mutating func push(_ item: SymbolPair) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if !item.precedes(heap[parent]) { break }
-            heap[child] = heap[parent]
-            child = parent
-        }
-        heap[child] = item
-    }
-
-    mutating func popBest() -> SymbolPair? {
-        guard let last = heap.popLast() else { return nil }
-        if heap.isEmpty { return last }
-        let top = heap[0]
-        let count = heap.count
-        var parent = 0
-        while true {
-            var child = 2 * parent + 1
-            if child >= count { break }
-            if child + 1 < count && heap[child + 1].precedes(heap[child]) { child += 1 }
-            if !heap[child].precedes(last) { break }
-            heap[parent] = heap[child]
-            parent = child
-        }
-        heap[parent] = last
-        return top
-    }
-}
