@@ -52,6 +52,31 @@ final class GGUFTests: XCTestCase {
         XCTAssertEqual(file.dataSectionOffset % 32, 0)
     }
 
+    func testLargeArraysStayMappedAndDecodeExactly() throws {
+        var w = GGUFWriter()
+        let strings = (0..<3000).map { "piece \($0) ✓" }
+        let ints = (0..<3000).map { Int32($0 * 7 - 5000) }
+        let floats = (0..<3000).map { Float($0) * -0.25 }
+        w.metadata = [("big.strings", .array(.string, strings.map { .string($0) })),
+                      ("big.ints", .array(.int32, ints.map { .int32($0) })),
+                      ("big.floats", .array(.float32, floats.map { .float32($0) }))]
+        let bytes = w.serialize()
+        let file = try GGUFFile(path: try write(bytes))
+        guard case .mappedArray = file.metadata["big.strings"]! else { return XCTFail("a 3,000-element array should stay mapped") }
+        XCTAssertEqual(file.metadata["big.strings"]?.stringArray, strings)
+        XCTAssertEqual(file.metadata["big.ints"]?.intArray, ints.map(Int.init))
+        XCTAssertEqual(file.metadata["big.floats"]?.floatArray, floats)
+        XCTAssertEqual(file.metadata["big.ints"]?.arrayCount, 3000)
+        XCTAssertNil(file.metadata["big.ints"]?.stringArray)
+        XCTAssertTrue(file.metadata["big.strings"]!.summary.hasPrefix("[string × 3000] \"piece 0 ✓\""), file.metadata["big.strings"]!.summary)
+        // Written back, the file is the same bytes.
+        var again = GGUFWriter()
+        again.metadata = file.metadataKeys.map { ($0, file.metadata[$0]!) }
+        XCTAssertEqual(again.serialize(), bytes)
+        // A truncated array is still refused while reading the header.
+        try assertRefused(Array(bytes.prefix(bytes.count / 2))) { if case .truncated = $0 { return true }; return false }
+    }
+
     func testRealSmolLM2Header() throws {
         let file = try TestModels.open(TestModels.smollm2Path)
         XCTAssertEqual(file.architecture, "llama")

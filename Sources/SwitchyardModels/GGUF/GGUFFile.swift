@@ -33,7 +33,7 @@ public final class GGUFFile: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
-        var cursor = ByteCursor(bytes: file.bytes)
+        var cursor = ByteCursor(bytes: file.bytes, owner: file)
 
         guard file.bytes.count >= 4 else { throw GGUFError.truncated(field: "magic", offset: 0, fileSize: file.bytes.count) }
         guard try cursor.read(UInt32.self, field: "magic") == 0x4655_4747 else { throw GGUFError.notGGUF(path: path) }
@@ -141,8 +141,12 @@ struct ByteCursor {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
     var remaining: Int { bytes.count - offset }
+    /// What keeps `bytes` alive; when set, large arrays are left in place (`GGUFMappedArray`).
+    let owner: AnyObject?
+    /// Arrays longer than this are left in the mapping rather than decoded into values.
+    static let mappedArrayThreshold: UInt64 = 1024
 
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer, owner: AnyObject? = nil) { self.bytes = bytes; self.owner = owner }
 
     mutating func read<T: FixedWidthInteger>(_: T.Type, field: String) throws -> T {
         guard remaining >= MemoryLayout<T>.size else { throw GGUFError.truncated(field: field, offset: offset, fileSize: bytes.count) }
@@ -188,6 +192,18 @@ struct ByteCursor {
             let minimum = UInt64(elementType.fixedSize ?? (elementType == .string ? 8 : 12))
             guard count <= UInt64(remaining) / minimum else {
                 throw GGUFError.implausibleCount(field: "element count of '\(key)'", count: count, offset: countOffset)
+            }
+            let start = offset
+            if count > Self.mappedArrayThreshold && elementType != .array, let owner {
+                // Validate and skip; the elements are decoded when asked for.
+                if let size = elementType.fixedSize {
+                    guard count * UInt64(size) <= UInt64(remaining) else { throw GGUFError.truncated(field: "elements of '\(key)'", offset: start, fileSize: bytes.count) }
+                    offset += Int(count) * size
+                } else {
+                    for _ in 0..<Int(count) { _ = try readValue(elementType, key: key) }
+                }
+                return .mappedArray(GGUFMappedArray(elementType: elementType, count: Int(count),
+                                                    bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), owner: owner))
             }
             var items: [GGUFValue] = []
             items.reserveCapacity(Int(count))

@@ -22,6 +22,9 @@ public enum GGUFValue: Sendable, Equatable {
     case bool(Bool)
     case string(String)
     case array(GGUFValueType, [GGUFValue])
+    /// A large array read from a file, left in the mapping and decoded when asked for (a
+    /// vocabulary's 262,144 strings, scores and types would otherwise stay in memory twice).
+    case mappedArray(GGUFMappedArray)
 
     /// The value as an integer, if it is one of the integer types.
     public var int: Int? {
@@ -51,10 +54,46 @@ public enum GGUFValue: Sendable, Equatable {
     public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     /// The elements, if the value is an array.
-    public var array: [GGUFValue]? { if case .array(_, let a) = self { return a } else { return nil } }
-    public var stringArray: [String]? { array?.compactMap(\.string) }
-    public var intArray: [Int]? { array?.compactMap(\.int) }
-    public var floatArray: [Float]? { array?.compactMap { $0.double.map(Float.init) } }
+    public var array: [GGUFValue]? {
+        switch self {
+        case .array(_, let a): return a
+        case .mappedArray(let m): return m.values()
+        default: return nil
+        }
+    }
+    /// The element type and count, if the value is an array.
+    public var arrayType: GGUFValueType? {
+        switch self {
+        case .array(let t, _): return t
+        case .mappedArray(let m): return m.elementType
+        default: return nil
+        }
+    }
+    public var arrayCount: Int? {
+        switch self {
+        case .array(_, let a): return a.count
+        case .mappedArray(let m): return m.count
+        default: return nil
+        }
+    }
+    /// The elements as strings, if the value is an array of strings.
+    public var stringArray: [String]? {
+        guard arrayType == .string else { return nil }
+        if case .mappedArray(let m) = self { return m.strings() }
+        return array?.compactMap(\.string)
+    }
+    /// The elements as integers, if every element is one.
+    public var intArray: [Int]? {
+        if case .mappedArray(let m) = self, m.elementType == .int32 { return m.int32s() }
+        let values = array?.compactMap(\.int)
+        return values?.count == arrayCount ? values : nil
+    }
+    /// The elements as floats, if every element is a number.
+    public var floatArray: [Float]? {
+        if case .mappedArray(let m) = self, m.elementType == .float32 { return m.float32s() }
+        let values = array?.compactMap { $0.double.map(Float.init) }
+        return values?.count == arrayCount ? values : nil
+    }
 
     /// A short human-readable rendering (arrays are summarised).
     public var summary: String {
@@ -63,10 +102,55 @@ public enum GGUFValue: Sendable, Equatable {
         case .array(let type, let items):
             let head = items.prefix(4).map(\.summary).joined(separator: ", ")
             return "[\(type) × \(items.count)]" + (items.isEmpty ? "" : " \(head)\(items.count > 4 ? ", ..." : "")")
+        case .mappedArray(let m):
+            return "[\(m.elementType) × \(m.count)] " + m.values(limit: 4).map(\.summary).joined(separator: ", ") + ", ..."
+
         case .bool(let b): return String(b)
         case .float32(let v): return String(v)
         case .float64(let v): return String(v)
         default: return int.map(String.init) ?? "?"
         }
+    }
+}
+
+/// A large metadata array left where it lies in a mapped GGUF file (validated when the header was
+/// read), decoded on demand.
+public final class GGUFMappedArray: @unchecked Sendable, Equatable {
+    public let elementType: GGUFValueType
+    public let count: Int
+    let bytes: UnsafeRawBufferPointer
+    let owner: AnyObject
+
+    init(elementType: GGUFValueType, count: Int, bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        self.elementType = elementType; self.count = count; self.bytes = bytes; self.owner = owner
+    }
+
+    /// The first `limit` elements (all by default) as values.
+    public func values(limit: Int = .max) -> [GGUFValue] {
+        var cursor = ByteCursor(bytes: bytes)
+        return (0..<min(count, limit)).map { _ in (try? cursor.readValue(elementType, key: "")) ?? .bool(false) }
+    }
+
+    /// The elements as strings, straight from the mapping.
+    func strings() -> [String] {
+        var cursor = ByteCursor(bytes: bytes)
+        var result: [String] = []
+        result.reserveCapacity(count)
+        for _ in 0..<count { result.append((try? cursor.readString(field: "")) ?? "") }
+        return result
+    }
+
+    /// The elements as integers, straight from the mapping.
+    func int32s() -> [Int] {
+        (0..<count).map { Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+    }
+
+    /// The elements as floats, straight from the mapping.
+    func float32s() -> [Float] {
+        (0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+    }
+
+    public static func == (a: GGUFMappedArray, b: GGUFMappedArray) -> Bool {
+        a === b || (a.elementType == b.elementType && a.values() == b.values())
     }
 }

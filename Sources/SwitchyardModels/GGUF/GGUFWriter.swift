@@ -43,6 +43,9 @@ public struct GGUFWriter {
             case .array(let type, let items):
                 put(type.rawValue); put(UInt64(items.count))
                 items.forEach(putValue)
+            case .mappedArray(let m):
+                put(m.elementType.rawValue); put(UInt64(m.count))
+                m.values().forEach(putValue)
             }
         }
         put(UInt32(0x4655_4747)); put(UInt32(3))
@@ -85,7 +88,7 @@ extension GGUFValue {
         case .float64: return .float64
         case .bool: return .bool
         case .string: return .string
-        case .array: return .array
+        case .array, .mappedArray: return .array
         }
     }
 }

@@ -61,7 +61,7 @@ public final class BPETokenizer: Tokenizer {
 
         // Vocabulary.
         guard let tokenValue = metadata[VocabularyKey.tokens] else { throw TokenizerError.missingMetadata(key: VocabularyKey.tokens) }
-        guard case .array(.string, let tokenItems) = tokenValue else {
+        guard let tokenItems = tokenValue.stringArray else {
             throw TokenizerError.invalidMetadata(key: VocabularyKey.tokens, reason: "expected an array of strings, found \(tokenValue.summary)")
         }
         guard tokenItems.count <= Int(Int32.max) else {
@@ -71,14 +71,14 @@ public final class BPETokenizer: Tokenizer {
         var texts: [String] = []
         texts.reserveCapacity(n)
         for (i, item) in tokenItems.enumerated() {
-            let text = item.string ?? ""
+            let text = item
             texts.append(text.isEmpty ? "[EMPTY_\(i)]" : text)   // as llama.cpp
         }
         vocabularySize = n
 
         var types = [TokenType](repeating: .normal, count: n)
         if let typeValue = metadata[VocabularyKey.tokenType] {
-            guard case .array(_, let items) = typeValue, let raw = typeValue.intArray, raw.count == items.count else {
+            guard let raw = typeValue.intArray else {
                 throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "expected an array of integers, found \(typeValue.summary)")
             }
             guard raw.count >= n else {
@@ -103,13 +103,13 @@ public final class BPETokenizer: Tokenizer {
 
         // Merges: "left right", split at the first space after the first byte (as llama.cpp).
         guard let mergeValue = metadata[VocabularyKey.merges] else { throw TokenizerError.missingMetadata(key: VocabularyKey.merges) }
-        guard case .array(.string, let mergeItems) = mergeValue else {
+        guard let mergeItems = mergeValue.stringArray else {
             throw TokenizerError.invalidMetadata(key: VocabularyKey.merges, reason: "expected an array of strings, found \(mergeValue.summary)")
         }
         var mergeRanks: [UInt64: UInt64] = [:]
         mergeRanks.reserveCapacity(mergeItems.count)
         for (rank, item) in mergeItems.enumerated() {
-            let merge = item.string ?? ""
+            let merge = item
             let utf8 = Array(merge.utf8)
             guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else {
                 throw TokenizerError.malformedMerge(index: rank, text: merge)

@@ -50,7 +50,7 @@ public final class SentencePieceTokenizer: Tokenizer {
 
         // Vocabulary.
         guard let tokenValue = metadata[VocabularyKey.tokens] else { throw TokenizerError.missingMetadata(key: VocabularyKey.tokens) }
-        guard case .array(.string, let tokenItems) = tokenValue else {
+        guard let tokenItems = tokenValue.stringArray else {
             throw TokenizerError.invalidMetadata(key: VocabularyKey.tokens, reason: "expected an array of strings, found \(tokenValue.summary)")
         }
         guard tokenItems.count <= Int(Int32.max) else {
@@ -59,14 +59,14 @@ public final class SentencePieceTokenizer: Tokenizer {
         let n = tokenItems.count
         vocabularySize = n
         let table = TokenTextTable(tokenItems.enumerated().map { i, item in
-            let text = item.string ?? ""
+            let text = item
             return text.isEmpty ? "[EMPTY_\(i)]" : text   // as llama.cpp
         })
         self.table = table
 
         var scores = [Float](repeating: 0, count: n)
         if let scoreValue = metadata[SentencePieceKey.scores] {
-            guard case .array(_, let items) = scoreValue, let raw = scoreValue.floatArray, raw.count == items.count else {
+            guard let raw = scoreValue.floatArray else {
                 throw TokenizerError.invalidMetadata(key: SentencePieceKey.scores, reason: "expected an array of numbers, found \(scoreValue.summary)")
             }
             guard raw.count >= n else {
@@ -78,7 +78,7 @@ public final class SentencePieceTokenizer: Tokenizer {
 
         var types = [TokenType](repeating: .normal, count: n)
         if let typeValue = metadata[VocabularyKey.tokenType] {
-            guard case .array(_, let items) = typeValue, let raw = typeValue.intArray, raw.count == items.count else {
+            guard let raw = typeValue.intArray else {
                 throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "expected an array of integers, found \(typeValue.summary)")
             }
             guard raw.count >= n else {

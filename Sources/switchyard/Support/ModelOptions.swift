@@ -14,3 +14,4 @@ struct ModelOption: ParsableArguments {
         return try Model(model)
     }
 }
+
