@@ -15,7 +15,7 @@ final class BLASWeight: BackendTensor, @unchecked Sendable {
 
     init(_ weight: WeightTensor) {
         self.weight = weight
-        format = BLASWeight.kernelFormat(weight.format)
+        format = sy_format(weight.format)
         if weight.elementCount <= 65_536 {
             let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: weight.elementCount)
             sy_dequantize_row(format, weight.bytes.baseAddress!, Int64(weight.elementCount), values.baseAddress!)
@@ -36,18 +36,21 @@ final class BLASWeight: BackendTensor, @unchecked Sendable {
             sy_dequantize_row(format, row(r), Int64(columns), destination + i * columns)
         }
     }
+}
 
-    static func kernelFormat(_ f: WeightFormat) -> sy_format {
-        switch f {
-        case .f32: return SY_F32
-        case .f16: return SY_F16
-        case .bf16: return SY_BF16
-        case .q4_0: return SY_Q4_0
-        case .q4_1: return SY_Q4_1
-        case .q5_0: return SY_Q5_0
-        case .q8_0: return SY_Q8_0
-        case .q4K: return SY_Q4_K
-        case .q6K: return SY_Q6_K
+extension sy_format {
+    /// The kernels' name for a weight format.
+    public init(_ format: WeightFormat) {
+        switch format {
+        case .f32: self = SY_F32
+        case .f16: self = SY_F16
+        case .bf16: self = SY_BF16
+        case .q4_0: self = SY_Q4_0
+        case .q4_1: self = SY_Q4_1
+        case .q5_0: self = SY_Q5_0
+        case .q8_0: self = SY_Q8_0
+        case .q4K: self = SY_Q4_K
+        case .q6K: self = SY_Q6_K
         }
     }
 }

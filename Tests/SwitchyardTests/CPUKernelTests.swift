@@ -3,6 +3,7 @@ import XCTest
 import Switchyard
 import SwitchyardModels
 import SwitchyardCPUKernels
+import SwitchyardBLAS
 
 /// Pins the C SIMD kernels of the fast CPU backend (Kernels/cpu) to the reference, on every
 /// instruction-set tier this CPU has (scalar, AVX2, AVX-512, forced with `sy_force_tier`):
@@ -54,7 +55,7 @@ final class CPUKernelTests: XCTestCase {
                     let expected = Self.reference(format, bytes, count)
                     var got = [Float](repeating: .nan, count: count + 1)
                     bytes.withUnsafeBytes { src in
-                        got.withUnsafeMutableBufferPointer { sy_dequantize_row(Self.kernelFormat(format), src.baseAddress!, Int64(count), $0.baseAddress!) }
+                        got.withUnsafeMutableBufferPointer { sy_dequantize_row(sy_format(format), src.baseAddress!, Int64(count), $0.baseAddress!) }
                     }
                     assertBitsEqual(Array(got[0 ..< count]), expected, "\(tier) \(format) \(count) elements")
                     XCTAssertTrue(got[count].isNaN, "\(tier) \(format): wrote past \(count) elements")
@@ -111,9 +112,9 @@ final class CPUKernelTests: XCTestCase {
                 let dense = Self.reference(format, bytes, k * rows)
                 var y = [Float](repeating: -7, count: rows)
                 bytes.withUnsafeBytes { w in
-                    sy_matvec(Self.kernelFormat(format), w.baseAddress!, rowBytes, Int64(k), x, &y, 2, 2)   // empty range
+                    sy_matvec(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, &y, 2, 2)   // empty range
                     XCTAssertEqual(y, [-7, -7, -7, -7], "\(tier) \(format): an empty range writes nothing")
-                    sy_matvec(Self.kernelFormat(format), w.baseAddress!, rowBytes, Int64(k), x, &y, 0, Int64(rows))
+                    sy_matvec(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, &y, 0, Int64(rows))
                 }
                 for r in 0 ..< rows {
                     XCTAssertEqual(y[r], dense[r * k + k - 1], accuracy: abs(dense[r * k + k - 1]) * 1e-6,
@@ -158,14 +159,14 @@ final class CPUKernelTests: XCTestCase {
                     sy_force_tier(tier)
                     var got = [Float](repeating: .nan, count: dense.count)
                     got.withUnsafeMutableBufferPointer {
-                        sy_dequantize_row(Self.kernelFormat(weight.format), base, Int64(dense.count), $0.baseAddress!)
+                        sy_dequantize_row(sy_format(weight.format), base, Int64(dense.count), $0.baseAddress!)
                     }
                     assertBitsEqual(got, dense, "\(tier) dequantize \(name)")
                     var y = [Float](repeating: .nan, count: n * range.count)
                     if n == 1 {
-                        sy_matvec(Self.kernelFormat(weight.format), base, weight.rowBytes, Int64(k), x, &y, 0, Int64(range.count))
+                        sy_matvec(sy_format(weight.format), base, weight.rowBytes, Int64(k), x, &y, 0, Int64(range.count))
                     } else {
-                        sy_matmul_rows(Self.kernelFormat(weight.format), base, weight.rowBytes, Int64(k), x, Int64(k), Int64(n),
+                        sy_matmul_rows(sy_format(weight.format), base, weight.rowBytes, Int64(k), x, Int64(k), Int64(n),
                                        &y, Int64(range.count), 0, Int64(range.count))
                     }
                     for i in 0 ..< n {
@@ -217,7 +218,7 @@ final class CPUKernelTests: XCTestCase {
                 for _ in 0 ..< reps {
                     let start = DispatchTime.now().uptimeNanoseconds
                     for w in sweep.weights {
-                        sy_matvec(Self.kernelFormat(w.format), w.bytes.baseAddress!, w.rowBytes, Int64(w.rowLength), x, &y, 0, Int64(w.rowCount))
+                        sy_matvec(sy_format(w.format), w.bytes.baseAddress!, w.rowBytes, Int64(w.rowLength), x, &y, 0, Int64(w.rowCount))
                     }
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
                 }
@@ -244,9 +245,9 @@ final class CPUKernelTests: XCTestCase {
         var y = [Float](repeating: sentinel, count: n * ldy)
         bytes.withUnsafeBytes { w in
             if n == 1 {
-                sy_matvec(Self.kernelFormat(format), w.baseAddress!, rowBytes, Int64(k), x, &y, Int64(range.lowerBound), Int64(range.upperBound))
+                sy_matvec(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, &y, Int64(range.lowerBound), Int64(range.upperBound))
             } else {
-                sy_matmul_rows(Self.kernelFormat(format), w.baseAddress!, rowBytes, Int64(k), x, Int64(ldx), Int64(n),
+                sy_matmul_rows(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, Int64(ldx), Int64(n),
                                &y, Int64(ldy), Int64(range.lowerBound), Int64(range.upperBound))
             }
         }
@@ -290,20 +291,6 @@ final class CPUKernelTests: XCTestCase {
             out.withUnsafeMutableBufferPointer { Dequantize.row(format, from: src.baseAddress!, count: count, into: $0.baseAddress!) }
         }
         return out
-    }
-
-    static func kernelFormat(_ format: WeightFormat) -> sy_format {
-        switch format {
-        case .f32: return SY_F32
-        case .f16: return SY_F16
-        case .bf16: return SY_BF16
-        case .q4_0: return SY_Q4_0
-        case .q4_1: return SY_Q4_1
-        case .q5_0: return SY_Q5_0
-        case .q8_0: return SY_Q8_0
-        case .q4K: return SY_Q4_K
-        case .q6K: return SY_Q6_K
-        }
     }
 
     /// `elements` elements of `format` as random valid blocks: random quant bytes with sane, finite

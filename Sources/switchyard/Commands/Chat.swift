@@ -26,22 +26,16 @@ struct Chat: AsyncParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "Most tokens per answer.")
     var tokens = 512
     @OptionGroup var sampling: SamplingFlags
-    @Option(name: .long, help: "KV cache size in tokens, for the whole conversation (default: the model's context, at most 4096).")
-    var context: Int?
-    @Option(name: [.customShort("b"), .long], help: "Most prompt tokens per prefill pass (sliding-window caches hold the window plus one batch).")
-    var batch = 512
-    @OptionGroup var selection: BackendSelection
+    @OptionGroup var engineFlags: EngineFlags
 
     func validate() throws {
         if tokens < 1 { throw ValidationError("-n must be at least 1") }
-        if let context, context < 1 { throw ValidationError("--context must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() async throws {
         let loaded = try model.load()
-        let (policy, backends) = try selection.resolve()
-        let engine = try Engine(model: loaded, backends: backends, policy: policy, contextLength: context, batchSize: batch)
+        let engine = try engineFlags.makeEngine(loaded)
+        let policy = engine.policy
         let chat = ChatSession(engine: engine, system: system)
         Log.main.debug("model \(loaded.name) with policy \(policy), chat template \(chat.template.family.rawValue)")
         let options = GenerationOptions(
