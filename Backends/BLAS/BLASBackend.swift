@@ -11,6 +11,8 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     public let unit = ComputeUnit.cpu
     let pool: WorkerPool
     let ropeTables = RopeTableCache()
+    /// Per-call working memory of the kernels, reused across ops and passes.
+    let scratch = ScratchBuffers()
 
     /// Every op this backend runs, one kernel per op kind (one line per kernel).
     static let kernels: [OpKind: any BLASKernel] = [
@@ -90,7 +92,8 @@ extension SegmentIO {
 }
 
 /// cos/sin tables for RoPE, computed once per pass shape and shared by every rope op of the pass
-/// (a 30-layer model has 60 rope ops with the same positions).
+/// (a 30-layer model has 60 rope ops with the same positions). Only the latest two tables are kept
+/// (a pass uses one or two bases): a prefill batch's table is 0.5 MB, and every pass has new positions.
 final class RopeTableCache: Sendable {
     struct Key: Hashable { let start: Int; let rows: Int; let dims: Int; let base: Float; let scale: Float }
     private let tables = Mutex<[Key: [Float]]>([:])
@@ -110,7 +113,7 @@ final class RopeTableCache: Sendable {
                 t[(r * half + i) * 2 + 1] = Float(sin(theta))
             }
         }
-        tables.withLock { if $0.count > 16 { $0.removeAll() }; $0[key] = t }
+        tables.withLock { if $0.count >= 2 { $0.removeAll() }; $0[key] = t }
         return t
     }
 }

@@ -3,7 +3,8 @@
 /// and hands back the graph's outputs in host memory.
 public struct Executor: Sendable {
     public let weights: WeightCache
-    /// Start every host output as NaN (for tests that catch unwritten elements).
+    /// Start every host output as NaN (for tests that catch unwritten elements). Poisoned outputs
+    /// each get their own memory instead of a place in the session's activation memory.
     public var poisonOutputs: Bool
 
     public init(weights: WeightCache, poisonOutputs: Bool = false) {
@@ -44,6 +45,8 @@ public struct Executor: Sendable {
         }
 
         let keep = Set(graph.outputs)
+        if !poisonOutputs { state.arena.fit(plan.hostMemory.size) }
+        let arena = poisonOutputs ? nil : (block: state.arena, plan: plan.hostMemory)
         for segment in plan.segments {
             let backend = plan.backends[segment.backend]!
             for transfer in segment.transfersIn {
@@ -61,7 +64,8 @@ public struct Executor: Sendable {
                 }
             }
             let io = SegmentIO(pass: pass, graph: graph, segment: segment, values: values, weights: segmentWeights,
-                               lastUse: plan.lastUse, keep: keep, profile: profile, poisonOutputs: poisonOutputs)
+                               lastUse: plan.lastUse, keep: keep, profile: profile, poisonOutputs: poisonOutputs,
+                               arena: arena)
             try backend.execute(segment, io: io)
             state.segmentCount += 1
         }

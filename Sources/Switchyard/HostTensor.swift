@@ -4,13 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// A tensor of `Float`s in host memory, owned by this object. The common storage of every `.cpu`
-/// backend, and what `download` returns.
+/// A tensor of `Float`s in host memory: its own allocation, or a view into a session's `HostArena`.
+/// The common storage of every `.cpu` backend, and what `download` returns.
 public final class HostTensor: BackendTensor, @unchecked Sendable {
     public let shape: [Int]
     public let storage: UnsafeMutableBufferPointer<Float>
     /// Row length (the innermost dimension), stored: hot loops call `row(_:)` per element row.
     public let columns: Int
+    /// What the storage belongs to when this tensor is a view (kept alive by it); nil when the
+    /// tensor owns its storage.
+    private let owner: AnyObject?
 
     /// A zero-filled tensor. The memory comes from `calloc`, so untouched pages of a large
     /// tensor (a KV cache sized for the whole context) cost no resident memory.
@@ -20,6 +23,15 @@ public final class HostTensor: BackendTensor, @unchecked Sendable {
         let count = shape.reduce(1, *)
         let raw = calloc(max(count, 1), MemoryLayout<Float>.stride)!.assumingMemoryBound(to: Float.self)
         storage = UnsafeMutableBufferPointer(start: raw, count: count)
+        owner = nil
+    }
+
+    /// A tensor over memory that `owner` holds (a view into an arena), uninitialized.
+    init(shape: [Int], viewing start: UnsafeMutablePointer<Float>, of owner: AnyObject) {
+        self.shape = shape
+        columns = shape.last ?? 1
+        storage = UnsafeMutableBufferPointer(start: start, count: shape.reduce(1, *))
+        self.owner = owner
     }
 
     /// A tensor holding `values` (whose count must match the shape).
@@ -29,7 +41,7 @@ public final class HostTensor: BackendTensor, @unchecked Sendable {
         _ = storage.initialize(from: values)
     }
 
-    deinit { free(storage.baseAddress) }
+    deinit { if owner == nil { free(storage.baseAddress) } }
 
     public var count: Int { storage.count }
     public var rows: Int { count / max(columns, 1) }

@@ -6,6 +6,17 @@ public enum OpKind: String, Sendable, CaseIterable, Hashable {
     case silu, gelu, swiglu, geglu
     case softmax, softcap
     case rows
+
+    /// Kinds whose output row r depends on row r of input 0 alone (and of the other inputs, or a
+    /// broadcast row), each element read before the element at the same index is written. A host
+    /// kernel of these kinds may be handed an output that shares input 0's memory, when input 0 is
+    /// not read again (`HostMemoryPlan`); every kernel of these kinds must allow it.
+    public var mayOverwriteFirstInput: Bool {
+        switch self {
+        case .add, .mul, .scale, .silu, .gelu, .swiglu, .geglu, .softmax, .softcap: return true
+        case .embed, .rmsNorm, .matmul, .rope, .attention, .kvWrite, .rows: return false
+        }
+    }
 }
 
 /// How RoPE pairs the dimensions of a head.

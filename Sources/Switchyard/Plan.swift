@@ -36,6 +36,8 @@ public struct Plan: Sendable {
     public let stateHomes: [ValueID: String]
     /// The index of the last node that reads each value (for freeing activations early).
     public let lastUse: [ValueID: Int]
+    /// Where the activations of host-memory backends live in the session's block of host memory.
+    public let hostMemory: HostMemoryPlan
 
     public var transfers: [Transfer] { segments.flatMap(\.transfersIn) }
     public var transferBytes: Int { transfers.reduce(0) { $0 + $1.bytes } }
@@ -49,5 +51,8 @@ public struct Plan: Sendable {
 /// The storage a backend's tensors live in: every `.cpu` backend shares host memory; any other
 /// backend has its own.
 func storageDomain(of backend: any Backend) -> String {
-    backend.unit == .cpu ? "cpu" : "\(backend.unit.rawValue):\(backend.name)"
+    backend.unit == .cpu ? hostDomain : "\(backend.unit.rawValue):\(backend.name)"
 }
+
+/// The storage domain of host memory.
+let hostDomain = "cpu"

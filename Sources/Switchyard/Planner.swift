@@ -68,8 +68,10 @@ public struct Planner: Sendable {
                                         inputs: inputs, outputs: outputs, transfersIn: transfers))
             start = end + 1
         }
+        let onHost = assignment.map { storageDomain(of: backends[$0]!) == hostDomain }
+        let hostMemory = HostMemoryPlan.make(graph, onHost: onHost, lastUse: lastUse, keep: Set(graph.outputs))
         return Plan(graph: graph, policy: policy, backends: backends, assignment: assignment,
-                    segments: segments, stateHomes: stateHomes, lastUse: lastUse)
+                    segments: segments, stateHomes: stateHomes, lastUse: lastUse, hostMemory: hostMemory)
     }
 
     private func assign(_ node: OpNode, _ graph: ForwardGraph) throws -> String {

@@ -13,13 +13,16 @@ public final class SegmentIO {
     let keep: Set<ValueID>
     /// Whether new host outputs start as NaN, so that an element a kernel forgets to write shows.
     public let poisonOutputs: Bool
+    /// The session's activation memory and where the plan put each value in it; nil when every
+    /// output gets its own allocation (poisoned outputs must not land on a live input).
+    let arena: (block: HostArena, plan: HostMemoryPlan)?
 
     init(pass: PassContext, graph: ForwardGraph, segment: PlanSegment, values: ValueStore,
          weights: [ValueID: any BackendTensor], lastUse: [ValueID: Int], keep: Set<ValueID>, profile: OpProfile?,
-         poisonOutputs: Bool) {
+         poisonOutputs: Bool, arena: (block: HostArena, plan: HostMemoryPlan)?) {
         self.pass = pass; self.graph = graph; self.segment = segment; self.values = values
         self.weights = weights; self.lastUse = lastUse; self.keep = keep; self.profile = profile
-        self.poisonOutputs = poisonOutputs
+        self.poisonOutputs = poisonOutputs; self.arena = arena
     }
 
     /// The tensor for value `id` in this segment's storage: a prepared weight, a state value or an activation.
@@ -40,11 +43,19 @@ public final class SegmentIO {
         values.store(id, tensor, domain: domain)
     }
 
-    /// A new host tensor for value `id`, shaped as the graph says and stored under `id`: zeros, or
-    /// NaN when the executor poisons outputs (the conformance suite does).
+    /// A host tensor for value `id`, shaped as the graph says and stored under `id`. Its contents
+    /// are undefined — the kernel must write every element: usually it is the value's place in the
+    /// session's activation memory (for `OpKind.mayOverwriteFirstInput` kinds possibly the bytes of
+    /// input 0); NaN when the executor poisons outputs (the conformance suite does); zeros for
+    /// values the caller keeps.
     public func makeHostOutput(_ id: ValueID) -> HostTensor {
-        let out = HostTensor(shape: graph[id].shape)
-        if poisonOutputs { out.storage.update(repeating: .nan) }
+        let out: HostTensor
+        if let arena, let offset = arena.plan.offsets[id] {
+            out = arena.block.tensor(shape: graph[id].shape, offset: offset)
+        } else {
+            out = HostTensor(shape: graph[id].shape)
+            if poisonOutputs { out.storage.update(repeating: .nan) }
+        }
         store(id, out)
         return out
     }

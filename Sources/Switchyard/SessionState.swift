@@ -7,6 +7,10 @@ public final class SessionState: @unchecked Sendable {
     public internal(set) var transferBytes = 0
     /// Segments executed so far.
     public internal(set) var segmentCount = 0
+    /// The host memory every pass's activations live in.
+    let arena = HostArena()
+    /// Bytes of host memory held for activations (sized for the latest pass's plan).
+    public var activationBytes: Int { arena.capacity }
 
     public init() {}
 

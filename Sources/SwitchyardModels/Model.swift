@@ -17,6 +17,7 @@ public final class Model: Sendable {
         self.file = file
         architecture = try ArchitectureRegistry.load(file)
         tokenizer = try TokenizerFactory.make(from: file)
+        file.releaseMetadataPages()   // the tokenizer holds its own tables now
     }
 
     /// The model's name from its metadata, or its file name.

@@ -230,6 +230,11 @@ private enum Cases {
         // Sliding-window caches as rings of the window plus one batch (Gemma 3's local layers).
         .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 3, start: 20, capacity: 7),
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 32, scale: 0.2, window: 5), n: 1, start: 13, capacity: 6),
+        // Prefill-sized passes over rings: the span wraps (read in two runs of rows), or starts mid-ring.
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 32, scale: 0.2, window: 8), n: 8, start: 20, capacity: 16),
+        .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 9, capacity: 10),
+        .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 4, capacity: 10),
+        .attention(AttentionParameters(heads: 3, kvHeads: 3, headDim: 8, scale: 0.3, window: 70), n: 70, start: 75, capacity: 140),
     ]
 
     /// Decode and prefill, at 0 and later, filling the cache exactly and not, and wrapping a ring.

@@ -73,6 +73,10 @@ final class GGUFTests: XCTestCase {
         var again = GGUFWriter()
         again.metadata = file.metadataKeys.map { ($0, file.metadata[$0]!) }
         XCTAssertEqual(again.serialize(), bytes)
+        // Once their pages are given back, mapped arrays read the same from the file again.
+        file.releaseMetadataPages()
+        XCTAssertEqual(file.metadata["big.strings"]?.stringArray, strings)
+        XCTAssertEqual(file.metadata["big.floats"]?.floatArray, floats)
         // A truncated array is still refused while reading the header.
         try assertRefused(Array(bytes.prefix(bytes.count / 2))) { if case .truncated = $0 { return true }; return false }
     }

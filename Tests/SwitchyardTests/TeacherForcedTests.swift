@@ -53,9 +53,9 @@ final class TeacherForcedTests: XCTestCase {
     }
 
     /// Gemma 3 over 1,216 positions (so sliding-window layers see more than their 512): the
-    /// reference equals exact float64 arithmetic, and agrees with llama.cpp wherever llama.cpp is
-    /// confident. llama.cpp's OpenBLAS build itself sits ~0.09 logits from exact on average (its CPU
-    /// GELU reads an fp16 table), which on this text costs it 3.4% of top-1 positions, all near-ties.
+    /// reference equals exact float64 arithmetic and llama.cpp's top-1 at ≥ 97% of positions.
+    /// The fixture is made with llama.cpp's runtime weight repacking off: repacked Q4_K weights go
+    /// to integer kernels with 8-bit activations, ~0.08 logits from exact, flipping 3.4% of picks.
     func testReferenceMatchesFloat64AndLlamaCppOnGemma3() throws {
         _ = try TestModels.open(TestModels.gemma3Path)
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestModels.fixture("logits-gemma3.json")))
@@ -77,9 +77,10 @@ final class TeacherForcedTests: XCTestCase {
 
         let score = AgreementReport(logits: logits, fixture: fixture)
         report("Gemma 3", score, fixture)
-        XCTAssertGreaterThanOrEqual(score.agreement, 0.96)
+        XCTAssertGreaterThanOrEqual(score.agreement, 0.97)
         for margin in score.disagreementMargins { XCTAssertLessThan(margin, 0.5, "a disagreement where llama.cpp is confident") }
-        XCTAssertEqual(score.perplexity, fixture.perplexity, accuracy: fixture.perplexity * 0.01)
+        XCTAssertLessThan(score.largestLogitDifference, 0.1)
+        XCTAssertEqual(score.perplexity, fixture.perplexity, accuracy: fixture.perplexity * 0.001)
     }
 }
 

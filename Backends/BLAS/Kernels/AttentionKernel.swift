@@ -91,39 +91,41 @@ struct AttentionKernel: BLASKernel {
         let p = span.p, group = p.heads / p.kvHeads, hd = p.headDim, n = q.rows
         let count = span.newest - span.oldest + 1
         let kvWidth = k.columns, qWidth = q.columns
-        // Keys and values of the span, contiguous (a ring cache may wrap).
-        let keys = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: count * kvWidth)
-        defer { keys.deallocate(); values.deallocate() }
-        for t in 0..<count {
-            let row = (span.oldest + t) % span.cacheRows
-            (keys + t * kvWidth).update(from: k.row(row), count: kvWidth)
-            (values + t * kvWidth).update(from: v.row(row), count: kvWidth)
-        }
+        // The span's rows in the ring cache, read where they lie: one run of rows, or two when the
+        // ring wraps (positions oldest... at the end of the cache, the rest from row 0).
+        let firstRow = span.oldest % span.cacheRows
+        let pieces = [(row: firstRow, t: 0, count: min(count, span.cacheRows - firstRow))]
+            + (firstRow + count > span.cacheRows ? [(row: 0, t: span.cacheRows - firstRow, count: firstRow + count - span.cacheRows)] : [])
         // Heads are split across threads; each runs single-threaded sgemms with its own scores,
         // `block` query rows at a time so the score matrix stays small at long contexts.
         let block = 64
         backend.pool.parallelFor(p.heads) { heads in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(n, block) * count)
-            defer { scores.deallocate() }
-            for h in heads {
-                for rowStart in stride(from: 0, to: n, by: block) {
-                    let rows = min(block, n - rowStart)
+            backend.scratch.with(min(n, block) * count) { scores in
+                for h in heads {
                     let kvOffset = (h / group) * hd
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(hd),
-                                1, q.row(rowStart) + h * hd, Int32(qWidth), keys + kvOffset, Int32(kvWidth), 0, scores, Int32(count))
-                    for i in 0..<rows {
-                        let r = rowStart + i
-                        let row = scores + i * count
-                        let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
-                        for t in first...last { row[t] = span.score(row[t]) }
-                        let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
-                        for t in first...last { row[t] *= inverse }
-                        if first > 0 { row.update(repeating: 0, count: first) }
-                        if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
+                    for rowStart in stride(from: 0, to: n, by: block) {
+                        let rows = min(block, n - rowStart)
+                        for piece in pieces {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(piece.count), Int32(hd),
+                                        1, q.row(rowStart) + h * hd, Int32(qWidth), k.row(piece.row) + kvOffset, Int32(kvWidth),
+                                        0, scores + piece.t, Int32(count))
+                        }
+                        for i in 0..<rows {
+                            let r = rowStart + i
+                            let row = scores + i * count
+                            let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
+                            for t in first...last { row[t] = span.score(row[t]) }
+                            let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
+                            for t in first...last { row[t] *= inverse }
+                            if first > 0 { row.update(repeating: 0, count: first) }
+                            if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
+                        }
+                        for (i, piece) in pieces.enumerated() {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(piece.count),
+                                        1, scores + piece.t, Int32(count), v.row(piece.row) + kvOffset, Int32(kvWidth),
+                                        i == 0 ? 0 : 1, out.row(rowStart) + h * hd, Int32(qWidth))
+                        }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(count),
-                                1, scores, Int32(count), values + kvOffset, Int32(kvWidth), 0, out.row(rowStart) + h * hd, Int32(qWidth))
                 }
             }
         }

@@ -26,6 +26,10 @@ public final class GGUFFile: @unchecked Sendable {
     /// Byte offset of the data section in the file.
     public let dataSectionOffset: Int
     public var fileSize: Int { file.bytes.count }
+
+    /// Drops the resident pages of the header and metadata (Gemma's 262K-entry vocabulary is ~6 MB
+    /// of them) once they have been parsed; a later read of a metadata array maps them in again.
+    public func releaseMetadataPages() { file.releasePages(0..<dataSectionOffset) }
     private let file: MappedFile
     private let tensorIndex: [String: Int]
 

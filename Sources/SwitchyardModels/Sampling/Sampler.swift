@@ -58,8 +58,10 @@ public struct Sampler: Sendable {
     /// the lowest index among equal maxima.
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>, recent: [Int32]) -> Int32 {
         precondition(!logits.isEmpty, "Sampler.sample needs at least one logit")
+        // Plain greedy reads the logits where they are (a 262K vocabulary is a 1 MB copy).
+        if options.temperature <= 0 && !penalizes(recent) { return argmax(logits) }
         penalize(logits, recent: recent)
-        if options.temperature <= 0 { return argmax(work) }
+        if options.temperature <= 0 { return argmax(work[...]) }
         filter()
         // Draw from the softmax of the kept candidates.
         let maxValue = values.max()!
@@ -100,7 +102,7 @@ public struct Sampler: Sendable {
         work.removeAll(keepingCapacity: true)
         work.append(contentsOf: logits)
         let penalty = options.repetitionPenalty
-        guard penalty != 1, options.repetitionWindow != 0, !recent.isEmpty else { return }
+        guard penalizes(recent) else { return }
         let window = options.repetitionWindow < 0 ? recent[...] : recent.suffix(options.repetitionWindow)
         var seen = Set<Int32>()
         for token in window where token >= 0 && Int(token) < work.count && seen.insert(token).inserted {
@@ -225,10 +227,16 @@ public struct Sampler: Sendable {
     }
 
     /// The index of the largest value, the lowest index among equal maxima.
-    private func argmax(_ v: [Float]) -> Int32 {
-        var best = 0
-        for k in 1..<v.count where v[k] > v[best] { best = k }
-        return Int32(best)
+    /// Whether the repetition penalty changes anything for `recent`.
+    private func penalizes(_ recent: [Int32]) -> Bool {
+        options.repetitionPenalty != 1 && options.repetitionWindow != 0 && !recent.isEmpty
+    }
+
+    /// The lowest index of the largest value.
+    private func argmax<C: RandomAccessCollection<Float>>(_ v: C) -> Int32 where C.Index == Int {
+        var best = v.startIndex
+        for k in v.indices.dropFirst() where v[k] > v[best] { best = k }
+        return Int32(best - v.startIndex)
     }
 
     private static func exp(_ x: Float) -> Float { expf(x) }

@@ -58,10 +58,7 @@ public final class SentencePieceTokenizer: Tokenizer {
         }
         let n = tokenItems.count
         vocabularySize = n
-        let table = TokenTextTable(tokenItems.enumerated().map { i, item in
-            let text = item
-            return text.isEmpty ? "[EMPTY_\(i)]" : text   // as llama.cpp
-        })
+        let table = TokenTextTable(tokenItems)
         self.table = table
 
         var scores = [Float](repeating: 0, count: n)
@@ -72,7 +69,7 @@ public final class SentencePieceTokenizer: Tokenizer {
             guard raw.count >= n else {
                 throw TokenizerError.invalidMetadata(key: SentencePieceKey.scores, reason: "\(raw.count) scores for \(n) tokens")
             }
-            scores = Array(raw[0..<n])
+            scores = raw.count == n ? raw : Array(raw[0..<n])
         }
         self.scores = scores
 
@@ -331,13 +328,16 @@ private struct TokenTextTable: Sendable {
     /// The longest text in bytes.
     let maxLength: Int
 
+    /// - Parameter texts: token texts by id; an empty text stands as `[EMPTY_id]` (as llama.cpp).
     init(_ texts: [String]) {
+        func text(_ id: Int) -> String { texts[id].isEmpty ? "[EMPTY_\(id)]" : texts[id] }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(texts.count * 8)
+        bytes.reserveCapacity(texts.indices.reduce(0) { $0 + text($1).utf8.count })   // exactly: 262K texts are MBs
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(texts.count + 1)
         var maxLength = 0
-        for text in texts {
+        for id in texts.indices {
+            let text = text(id)
             bytes.append(contentsOf: text.utf8)
             maxLength = max(maxLength, text.utf8.count)
             offsets.append(Int32(bytes.count))

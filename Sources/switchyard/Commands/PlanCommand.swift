@@ -47,6 +47,9 @@ struct PlanReport {
         lines.append("ops: \(plan.graph.nodes.count) (\(perBackend))")
         lines.append("segments: \(plan.segments.count)")
         lines.append("transfers: \(plan.transfers.count), \(plan.transferBytes) bytes")
+        let memory = plan.hostMemory
+        let activationBytes = plan.graph.values.reduce(0) { $0 + (memory.offsets[$1.id] != nil ? $1.elementCount * 4 : 0) }
+        lines.append("host activation memory: \(memory.size) bytes for \(memory.offsets.count) activations of \(activationBytes) bytes (\(memory.inPlaceCount) written in place)")
         return lines.joined(separator: "\n")
     }
 }
