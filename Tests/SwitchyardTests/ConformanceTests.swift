@@ -11,7 +11,9 @@ import SwitchyardBLAS
 /// outputs) on the backend and on the reference, and is compared by NMSE = Σ(a − b)² / Σb².
 ///
 /// A NaN anywhere in an output fails (poisoned outputs reveal elements a kernel never wrote). Ops a
-/// backend refuses are skipped for it and listed in the test log with its reason.
+/// backend refuses are skipped for it and listed in the test log with its reason. Kinds that may
+/// write over their first input (`OpKind.mayOverwriteFirstInput`) run each case a second time with
+/// the output in shared activation memory, and must give the same output bit for bit.
 final class ConformanceTests: XCTestCase {
     /// The backends checked against the reference. Adding a backend is one line here.
     static let backendsUnderTest: [any Backend] = [
@@ -107,7 +109,7 @@ final class ConformanceTests: XCTestCase {
         for backend in Self.backendsUnderTest {
             let tolerance = Self.tolerance(for: backend)
             var skipped: [String: Int] = [:]
-            var ran = 0
+            var ran = 0, inPlace = 0
             var worst: (nmse: Double, what: String) = (0, "")
             for (index, opCase) in cases.enumerated() {
                 let what = "\(backend.name) \(opCase)"
@@ -143,6 +145,12 @@ final class ConformanceTests: XCTestCase {
                             file: file, line: line)
                     continue
                 }
+                if kind.mayOverwriteFirstInput {
+                    // Again with the output in the session's activation block, where it may be input 0's bytes.
+                    guard case .ran(let shared) = try OpHarness.run(opCase, on: backend, sharedMemory: true) else { continue }
+                    inPlace += shared.plan.hostMemory.inPlaceCount
+                    XCTAssertEqual(shared.output, run.output, "\(what): differs when written over its input", file: file, line: line)
+                }
                 let nmse = OpHarness.nmse(run.output, truth)
                 if nmse > worst.nmse || worst.what.isEmpty { worst = (nmse, opCase.shape) }
                 if !(nmse <= tolerance) {
@@ -152,7 +160,11 @@ final class ConformanceTests: XCTestCase {
                 }
             }
             if ran > 0 {
-                print("conformance: \(backend.name) \(kind.rawValue): \(ran) cases, worst NMSE \(worst.nmse) (\(worst.what))")
+                print("conformance: \(backend.name) \(kind.rawValue): \(ran) cases, worst NMSE \(worst.nmse) (\(worst.what))"
+                      + (kind.mayOverwriteFirstInput ? ", \(inPlace) also run in place" : ""))
+                if kind.mayOverwriteFirstInput && backend.unit == .cpu {
+                    XCTAssertGreaterThan(inPlace, 0, "\(backend.name) \(kind.rawValue): no case ran in place", file: file, line: line)
+                }
             }
             for (reason, count) in skipped.sorted(by: { $0.key < $1.key }) {
                 print("conformance: \(backend.name) skips \(kind.rawValue) (\(count) of \(cases.count) cases): \(reason)")

@@ -35,9 +35,13 @@ enum OpHarness {
     /// - Returns: `.unsupported(reason)` when the backend refuses the op, else the output and the
     ///   inputs the op saw.
     /// - Throws: whatever planning or execution throws (e.g. `ExecutionError.contextOverflow`).
-    static func run(_ opCase: OpCase, on backend: any Backend, helper: any Backend = OpHarness.helper) throws -> OpOutcome {
-        let built = try BuiltCase(opCase)
-        let node = built.graph.nodes.last!
+    /// - Parameter sharedMemory: run without poisoning, so outputs take their places in the
+    ///   session's activation block, and pass an activation result through a helper `rows` op, so
+    ///   that the op's output is not the graph's (and may be written over its dying input 0).
+    static func run(_ opCase: OpCase, on backend: any Backend, helper: any Backend = OpHarness.helper,
+                    sharedMemory: Bool = false) throws -> OpOutcome {
+        let built = try BuiltCase(opCase, copyingResult: sharedMemory)
+        let node = built.graph.nodes.first { $0.name == "op" }!
         if case .unsupported(let reason) = backend.support(for: node, in: built.graph) { return .unsupported(reason) }
 
         let backends: [any Backend]
@@ -56,7 +60,7 @@ enum OpHarness {
         }
 
         let weights = built.weights
-        let executor = Executor(weights: WeightCache { weights[$0] }, poisonOutputs: true)
+        let executor = Executor(weights: WeightCache { weights[$0] }, poisonOutputs: !sharedMemory)
         let state = SessionState()
         for (preload, start) in built.preloads {
             let tokens = (0..<preload.tokenCount).map { Int32($0) }
@@ -226,7 +230,8 @@ private struct BuiltCase {
     var inputValues: [[Float]] = []
     var cachesBefore: [[Float]] = []
 
-    init(_ c: OpCase) throws {
+    /// - Parameter copyingResult: the graph's output is a `rows` copy of the op's activation result.
+    init(_ c: OpCase, copyingResult: Bool = false) throws {
         var rng = SeededGenerator(seed: c.seed)
         let n = c.tokens.count
         let vocabulary = Int(max(c.tokens.max() ?? 0, 0)) + 1
@@ -285,7 +290,8 @@ private struct BuiltCase {
         }
         switch c.result {
         case .activation(let shape):
-            graph.markOutput(graph.op("op", c.op, inputs, shape: shape))
+            let result = graph.op("op", c.op, inputs, shape: shape)
+            graph.markOutput(copyingResult ? graph.op("copy", .rows(start: 0, count: shape[0]), [result], shape: shape) : result)
         case .caches(let capacity, let columns, let filled):
             let k = graph.state("cache_k", shape: [capacity, columns]), v = graph.state("cache_v", shape: [capacity, columns])
             cachesBefore = [cache("cache_k", capacity: capacity, columns: columns, filled: filled),
