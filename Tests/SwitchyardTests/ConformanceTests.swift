@@ -247,6 +247,8 @@ private enum Cases {
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 9, capacity: 10),
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 4, capacity: 10),
         .attention(AttentionParameters(heads: 3, kvHeads: 3, headDim: 8, scale: 0.3, window: 70), n: 70, start: 75, capacity: 140),
+        // Several 64-row blocks, each computing only the positions its rows see.
+        .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, softcap: 3), n: 130, start: 6, amplitude: 2),
     ]
 
     /// Decode and prefill, at 0 and later, filling the cache exactly and not, and wrapping a ring.

@@ -96,8 +96,18 @@ struct AttentionKernel: BLASKernel {
         let firstRow = span.oldest % span.cacheRows
         let pieces = [(row: firstRow, t: 0, count: min(count, span.cacheRows - firstRow))]
             + (firstRow + count > span.cacheRows ? [(row: 0, t: span.cacheRows - firstRow, count: firstRow + count - span.cacheRows)] : [])
+        /// The runs of cache rows holding span positions lo...hi (as offsets from the oldest).
+        func runs(_ lo: Int, _ hi: Int) -> [(row: Int, t: Int, count: Int)] {
+            pieces.compactMap { piece in
+                let a = max(piece.t, lo), b = min(piece.t + piece.count, hi + 1)
+                return a < b ? (piece.row + a - piece.t, a, b - a) : nil
+            }
+        }
+        // Without soft-capping the scale folds into the first product.
+        let alpha: Float = p.softcap == nil ? p.scale : 1
         // Heads are split across threads; each runs single-threaded sgemms with its own scores,
-        // `block` query rows at a time so the score matrix stays small at long contexts.
+        // `block` query rows at a time so the score matrix stays small at long contexts. A block
+        // computes only the positions its rows can see (causal and window masks), not the span.
         let block = 64
         backend.pool.parallelFor(p.heads) { heads in
             backend.scratch.with(min(n, block) * count) { scores in
@@ -105,24 +115,27 @@ struct AttentionKernel: BLASKernel {
                     let kvOffset = (h / group) * hd
                     for rowStart in stride(from: 0, to: n, by: block) {
                         let rows = min(block, n - rowStart)
-                        for piece in pieces {
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(piece.count), Int32(hd),
-                                        1, q.row(rowStart) + h * hd, Int32(qWidth), k.row(piece.row) + kvOffset, Int32(kvWidth),
-                                        0, scores + piece.t, Int32(count))
+                        let lo = span.first(rowStart) - span.oldest, hi = span.start + rowStart + rows - 1 - span.oldest
+                        let width = hi - lo + 1
+                        let blockRuns = runs(lo, hi)
+                        for run in blockRuns {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(run.count), Int32(hd),
+                                        alpha, q.row(rowStart) + h * hd, Int32(qWidth), k.row(run.row) + kvOffset, Int32(kvWidth),
+                                        0, scores + (run.t - lo), Int32(width))
                         }
                         for i in 0..<rows {
                             let r = rowStart + i
-                            let row = scores + i * count
-                            let first = span.first(r) - span.oldest, last = span.start + r - span.oldest
-                            for t in first...last { row[t] = span.score(row[t]) }
+                            let row = scores + i * width   // row[j] is position oldest + lo + j
+                            let first = span.first(r) - span.oldest - lo, last = span.start + r - span.oldest - lo
+                            if p.softcap != nil { for j in first...last { row[j] = span.score(row[j]) } }
                             let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
-                            for t in first...last { row[t] *= inverse }
+                            for j in first...last { row[j] *= inverse }
                             if first > 0 { row.update(repeating: 0, count: first) }
-                            if last + 1 < count { (row + last + 1).update(repeating: 0, count: count - last - 1) }
+                            if last + 1 < width { (row + last + 1).update(repeating: 0, count: width - last - 1) }
                         }
-                        for (i, piece) in pieces.enumerated() {
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(piece.count),
-                                        1, scores + piece.t, Int32(count), v.row(piece.row) + kvOffset, Int32(kvWidth),
+                        for (i, run) in blockRuns.enumerated() {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(run.count),
+                                        1, scores + (run.t - lo), Int32(width), v.row(run.row) + kvOffset, Int32(kvWidth),
                                         i == 0 ? 0 : 1, out.row(rowStart) + h * hd, Int32(qWidth))
                         }
                     }
