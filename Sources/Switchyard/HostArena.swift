@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 /// One block of host memory that holds a pass's activations at the offsets of the plan's
-/// `HostMemoryPlan`. A session keeps one for all its passes, sized for the plan it runs. Views into it must not outlive the pass (the executor drops them all before it returns;
-/// graph outputs are never placed here).
+/// `HostMemoryPlan`. A session keeps one for all its passes, sized for the plan it runs. Views into
+/// it must not outlive the pass (the executor drops them all before it returns; graph outputs are
+/// never placed here).
 final class HostArena: @unchecked Sendable {
     private var base: UnsafeMutableRawPointer?
     private(set) var capacity = 0
