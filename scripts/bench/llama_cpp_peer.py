@@ -8,6 +8,11 @@ Each input line is a JSON object {"prompt": [token ids], "generate": N}; each ou
 {"prefill_s": seconds for the prompt in one batch, "decode_s": seconds for N single-token steps,
 "first_token_s": prefill plus the first greedy pick}. Decode feeds greedy picks back one token at a
 time, as llama-bench's tg test does. The cache is cleared before each repetition.
+
+llama.cpp runs with its defaults, runtime weight repacking included (its fast path on x86: Q4_K
+and Q4_0 weights go to integer kernels). The fidelity fixtures turn repacking off instead
+(scripts/fixtures/make_logit_fixtures.py): there llama.cpp is the near-exact yardstick, here the
+speed to beat.
 """
 import json
 import sys
