@@ -95,12 +95,12 @@ final class SentencePieceTokenizerTests: XCTestCase {
         XCTAssertGreaterThan(fixture.pieces.count, 3000)
         var failures = 0
         for p in fixture.pieces {
-            let plain = hex(tokenizer.bytes(of: p.id, renderSpecial: false))
-            let special = hex(tokenizer.bytes(of: p.id, renderSpecial: true))
+            let plain = TextForMessages.hex(tokenizer.bytes(of: p.id, renderSpecial: false))
+            let special = TextForMessages.hex(tokenizer.bytes(of: p.id, renderSpecial: true))
             if plain != p.plain || special != p.special {
                 failures += 1
                 if failures <= 10 {
-                    XCTFail("token \(p.id) \(escaped(tokenizer.piece(of: p.id))): plain \(plain) (llama.cpp \(p.plain)), special \(special) (llama.cpp \(p.special))")
+                    XCTFail("token \(p.id) \(TextForMessages.escaped(tokenizer.piece(of: p.id))): plain \(plain) (llama.cpp \(p.plain)), special \(special) (llama.cpp \(p.special))")
                 }
             }
         }
@@ -127,7 +127,7 @@ final class SentencePieceTokenizerTests: XCTestCase {
             if plain != text || special != text {
                 failures += 1
                 if failures <= 10 {
-                    XCTFail("round trip of \(escaped(text)) gave \(escaped(plain)) (plain) and \(escaped(special)) (parse special)")
+                    XCTFail("round trip of \(TextForMessages.escaped(text)) gave \(TextForMessages.escaped(plain)) (plain) and \(TextForMessages.escaped(special)) (parse special)")
                 }
             }
         }
@@ -152,8 +152,8 @@ final class SentencePieceTokenizerTests: XCTestCase {
         for c in long {
             var ids: [Int32] = []
             let elapsed = clock.measure { ids = tokenizer.encode(c.text, addSpecial: c.addSpecial, parseSpecial: c.parseSpecial) }
-            print("encoded \(c.text.utf8.count) bytes (\(escaped(String(c.text.prefix(12))))...) into \(ids.count) tokens in \(elapsed)")
-            XCTAssertEqual(ids, c.ids, escaped(String(c.text.prefix(40))))
+            print("encoded \(c.text.utf8.count) bytes (\(TextForMessages.escaped(String(c.text.prefix(12))))...) into \(ids.count) tokens in \(elapsed)")
+            XCTAssertEqual(ids, c.ids, TextForMessages.escaped(String(c.text.prefix(40))))
         }
     }
 
@@ -285,9 +285,9 @@ final class SentencePieceTokenizerTests: XCTestCase {
             guard got != expected else { continue }
             failures += 1
             if failures <= 15 {
-                let render = { (ids: [Int32]) in ids.map { "\($0):\(self.escaped(tokenizer.piece(of: $0)))" }.joined(separator: " ") }
+                let render = { (ids: [Int32]) in ids.map { "\($0):\(TextForMessages.escaped(tokenizer.piece(of: $0)))" }.joined(separator: " ") }
                 XCTFail("""
-                    \(name): \(escaped(text)) (add_special \(addSpecial), parse_special \(parseSpecial))
+                    \(name): \(TextForMessages.escaped(text)) (add_special \(addSpecial), parse_special \(parseSpecial))
                       expected \(expected)
                       got      \(got)
                       expected \(render(expected))
@@ -320,26 +320,5 @@ final class SentencePieceTokenizerTests: XCTestCase {
 
     private func tinyTokenizer(_ extra: [(String, Float)]) throws -> SentencePieceTokenizer {
         try SentencePieceTokenizer(metadata: tinyMetadata(extra))
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-    private func escaped(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\"": out += "\\\""
-            default:
-                if scalar.value < 0x20 || scalar.properties.generalCategory == .format || scalar.properties.isWhitespace && scalar != " " {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

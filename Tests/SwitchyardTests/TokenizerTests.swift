@@ -43,8 +43,8 @@ final class TokenizerTests: XCTestCase {
         let tokenizer = try TokenizerFactory.make(from: TestModels.open(TestModels.smollm2Path))
         XCTAssertGreaterThan(fixture.pieces.count, 400)
         for p in fixture.pieces {
-            XCTAssertEqual(hex(tokenizer.bytes(of: p.id, renderSpecial: false)), p.plain, "token \(p.id) '\(tokenizer.piece(of: p.id))'")
-            XCTAssertEqual(hex(tokenizer.bytes(of: p.id, renderSpecial: true)), p.special, "token \(p.id) '\(tokenizer.piece(of: p.id))' rendered special")
+            XCTAssertEqual(TextForMessages.hex(tokenizer.bytes(of: p.id, renderSpecial: false)), p.plain, "token \(p.id) '\(tokenizer.piece(of: p.id))'")
+            XCTAssertEqual(TextForMessages.hex(tokenizer.bytes(of: p.id, renderSpecial: true)), p.special, "token \(p.id) '\(tokenizer.piece(of: p.id))' rendered special")
         }
         XCTAssertEqual(tokenizer.piece(of: 2), "<|im_end|>")
         XCTAssertEqual(tokenizer.bytes(of: -1, renderSpecial: true), [])
@@ -61,7 +61,7 @@ final class TokenizerTests: XCTestCase {
             if plain != text || special != text {
                 failures += 1
                 if failures <= 10 {
-                    XCTFail("round trip of \(escaped(text)) gave \(escaped(plain)) (plain) and \(escaped(special)) (parse special)")
+                    XCTFail("round trip of \(TextForMessages.escaped(text)) gave \(TextForMessages.escaped(plain)) (plain) and \(TextForMessages.escaped(special)) (parse special)")
                 }
             }
         }
@@ -83,8 +83,8 @@ final class TokenizerTests: XCTestCase {
             let start = Date()
             let ids = tokenizer.encode(c.text, addSpecial: c.addSpecial, parseSpecial: c.parseSpecial)
             let seconds = Date().timeIntervalSince(start)
-            print("encoded \(c.text.utf8.count) bytes (\(escaped(String(c.text.prefix(12))))...) into \(ids.count) tokens in \(String(format: "%.3f", seconds)) s")
-            XCTAssertEqual(ids, c.ids, escaped(String(c.text.prefix(40))))
+            print("encoded \(c.text.utf8.count) bytes (\(TextForMessages.escaped(String(c.text.prefix(12))))...) into \(ids.count) tokens in \(String(format: "%.3f", seconds)) s")
+            XCTAssertEqual(ids, c.ids, TextForMessages.escaped(String(c.text.prefix(40))))
         }
     }
 
@@ -193,9 +193,9 @@ final class TokenizerTests: XCTestCase {
             guard got != c.ids else { continue }
             failures += 1
             if failures <= 15 {
-                let render = { (ids: [Int32]) in ids.map { "\($0):\(self.escaped(tokenizer.piece(of: $0)))" }.joined(separator: " ") }
+                let render = { (ids: [Int32]) in ids.map { "\($0):\(TextForMessages.escaped(tokenizer.piece(of: $0)))" }.joined(separator: " ") }
                 XCTFail("""
-                    \(name): \(escaped(c.text)) (add_special \(c.addSpecial), parse_special \(c.parseSpecial))
+                    \(name): \(TextForMessages.escaped(c.text)) (add_special \(c.addSpecial), parse_special \(c.parseSpecial))
                       expected \(c.ids)
                       got      \(got)
                       expected \(render(c.ids))
@@ -223,27 +223,6 @@ final class TokenizerTests: XCTestCase {
 
     private func tinyTokenizer(extra: [String], merges: [String]) throws -> any Tokenizer {
         try TokenizerFactory.make(from: tinyMetadata(extra: extra, merges: merges))
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-    private func escaped(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\"": out += "\\\""
-            default:
-                if scalar.value < 0x20 || scalar.properties.generalCategory == .format || scalar.properties.isWhitespace && scalar != " " {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 
