@@ -16,6 +16,8 @@ public enum ExecutionError: Error, Sendable, CustomStringConvertible {
     case contextOverflow(needed: Int, capacity: Int)
     /// A backend failed while running an op.
     case backendFailure(backend: String, node: String, reason: String)
+    /// Host memory for a pass's activations could not be allocated.
+    case outOfMemory(bytes: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum ExecutionError: Error, Sendable, CustomStringConvertible {
             return "the sequence needs \(needed) positions but the context holds \(capacity)"
         case .backendFailure(let backend, let node, let reason):
             return "backend '\(backend)' failed on op '\(node)': \(reason)"
+        case .outOfMemory(let bytes):
+            return "could not allocate \(bytes) bytes of host memory for the pass's activations"
         }
     }
 }

@@ -45,7 +45,7 @@ public struct Executor: Sendable {
         }
 
         let keep = Set(graph.outputs)
-        if !poisonOutputs { state.arena.fit(plan.hostMemory.size) }
+        if !poisonOutputs { try state.arena.fit(plan.hostMemory.size) }
         let arena = poisonOutputs ? nil : (block: state.arena, plan: plan.hostMemory)
         for segment in plan.segments {
             let backend = plan.backends[segment.backend]!

@@ -15,7 +15,8 @@ final class HostArena: @unchecked Sendable {
     /// Makes the block fit a plan that needs `bytes`: grows it when it is too small, and gives the
     /// memory back when it is more than four times too large (decode steps after a prefill need
     /// kilobytes, the prefill megabytes). Only between passes: either moves the block.
-    func fit(_ bytes: Int) {
+    /// - Throws: `ExecutionError.outOfMemory` when the allocation fails (the block is then empty).
+    func fit(_ bytes: Int) throws {
         guard bytes > capacity || bytes < capacity / 4 else { return }
         free(base)
         base = nil
@@ -23,7 +24,7 @@ final class HostArena: @unchecked Sendable {
         guard bytes > 0 else { return }
         var memory: UnsafeMutableRawPointer?
         guard posix_memalign(&memory, HostMemoryPlan.alignment, bytes) == 0, let memory else {
-            fatalError("HostArena: out of memory allocating \(bytes) bytes")
+            throw ExecutionError.outOfMemory(bytes: bytes)
         }
         base = memory
         capacity = bytes
