@@ -63,14 +63,15 @@ enum VectorMath {
         }
     }
 
-    /// Replaces x[i] by e^(x[i] − max x) and returns their sum (a softmax, but for the division).
-    @inline(__always) static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
+    /// Replaces x[i] by e^(x[i] − max x) and returns max x and the sum of the new values (a
+    /// softmax, but for the division).
+    @inline(__always) static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, _ count: Int) -> (maximum: Float, total: Float) {
         var maxValue = -Float.infinity
         for i in 0..<count { maxValue = max(maxValue, x[i]) }
         map(x, x, count) { exp($0 - maxValue) }
         var total: Float = 0
         for i in 0..<count { total += x[i] }
-        return total
+        return (maxValue, total)
     }
 
     /// y += a·x.

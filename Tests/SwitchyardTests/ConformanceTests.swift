@@ -247,6 +247,10 @@ private enum Cases {
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 9, capacity: 10),
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, window: 4), n: 6, start: 4, capacity: 10),
         .attention(AttentionParameters(heads: 3, kvHeads: 3, headDim: 8, scale: 0.3, window: 70), n: 70, start: 75, capacity: 140),
+        // Decode over long spans (the positions shared across threads and the shares combined).
+        .attention(AttentionParameters(heads: 6, kvHeads: 2, headDim: 32, scale: 0.18), n: 1, start: 200),
+        .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, softcap: 4), n: 2, start: 90, amplitude: 3),
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 24, scale: 0.2, window: 100), n: 3, start: 150, capacity: 103),
         // Several 64-row blocks, each computing only the positions its rows see.
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, softcap: 3), n: 130, start: 6, amplitude: 2),
     ]

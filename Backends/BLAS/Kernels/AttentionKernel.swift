@@ -42,47 +42,61 @@ struct AttentionKernel: BLASKernel {
         }
     }
 
-    /// Decode-sized passes: for each query row, the cached positions are split across threads;
-    /// each cached key and value row is read once for all the query heads that share it (GQA/MQA),
-    /// and each thread sums its share of the values into its own partial output.
+    /// Decode-sized passes: for each query row, the cached positions are split across threads in
+    /// one dispatch. Each thread reads its key and value rows once for all the query heads that
+    /// share them (GQA/MQA), takes the softmax numerators against its own running maximum and sums
+    /// its share of the values; the shares are then rescaled to the overall maximum and added.
     private func fused(_ q: HostTensor, _ k: HostTensor, _ v: HostTensor, _ out: HostTensor, _ span: Span, _ backend: BLASBackend) {
         let p = span.p, group = p.heads / p.kvHeads, hd = p.headDim
         let threads = backend.pool.threadCount
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * p.heads * hd)
+        // Per worker: partial outputs [heads × hd], then per head its maximum and its sum.
+        let stride = p.heads * (hd + 2)
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: threads * stride)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: p.heads * (span.newest + 1))
-        var inverse = [Float](repeating: 0, count: p.heads)
         defer { partials.deallocate(); scores.deallocate() }
         for r in 0..<q.rows {
             let first = span.first(r), count = span.start + r - first + 1
             let query = q.row(r)
-            // Scores, scores[h * count + i] for position first + i.
-            backend.pool.parallelFor(count, minimumPerThread: 32) { positions in
+            let workers = min(threads, max(1, count / 32))
+            backend.pool.run { worker in
+                let partial = partials + worker * stride
+                let maxima = partial + p.heads * hd, sums = maxima + p.heads
+                partial.update(repeating: 0, count: p.heads * hd)
+                guard worker < workers else { return }
+                let positions = count * worker / workers ..< count * (worker + 1) / workers
+                // Scores of this share, scores[h * count + i] for position first + i.
                 for i in positions {
                     let keyRow = k.row((first + i) % span.cacheRows)
                     for h in 0..<p.heads {
                         scores[h * count + i] = span.score(VectorMath.dot(query + h * hd, keyRow + (h / group) * hd, hd))
                     }
                 }
-            }
-            for h in 0..<p.heads { inverse[h] = 1 / VectorMath.softmaxNumerators(scores + h * count, count) }
-            // Weighted sums of values, one partial output per thread.
-            partials.update(repeating: 0, count: threads * p.heads * hd)
-            inverse.withUnsafeBufferPointer { inverse in
-                backend.pool.run { worker in
-                    let positions = count * worker / threads ..< count * (worker + 1) / threads
-                    let partial = partials + worker * p.heads * hd
-                    for i in positions {
-                        let valueRow = v.row((first + i) % span.cacheRows)
-                        for h in 0..<p.heads {
-                            VectorMath.axpy(scores[h * count + i] * inverse[h], valueRow + (h / group) * hd, partial + h * hd, hd)
-                        }
+                for h in 0..<p.heads {
+                    (maxima[h], sums[h]) = VectorMath.softmaxNumerators(scores + h * count + positions.lowerBound, positions.count)
+                }
+                for i in positions {
+                    let valueRow = v.row((first + i) % span.cacheRows)
+                    for h in 0..<p.heads {
+                        VectorMath.axpy(scores[h * count + i], valueRow + (h / group) * hd, partial + h * hd, hd)
                     }
                 }
             }
+            // out = Σ_w e^(m_w − m)·partial_w / Σ_w e^(m_w − m)·sum_w, per head.
             let dst = out.row(r)
-            dst.update(from: partials, count: p.heads * hd)
-            for worker in 1..<threads {
-                VectorMath.zip(UnsafePointer(dst), partials + worker * p.heads * hd, dst, p.heads * hd) { $0 + $1 }
+            for h in 0..<p.heads {
+                var maxValue = -Float.infinity
+                for w in 0..<workers { maxValue = max(maxValue, partials[w * stride + p.heads * hd + h]) }
+                var total: Float = 0
+                let head = dst + h * hd
+                head.update(repeating: 0, count: hd)
+                for w in 0..<workers {
+                    let base = partials + w * stride
+                    let weight = expf(base[p.heads * hd + h] - maxValue)
+                    total += weight * base[p.heads * hd + p.heads + h]
+                    VectorMath.axpy(weight, base + h * hd, head, hd)
+                }
+                let inverse = 1 / total
+                for d in 0..<hd { head[d] *= inverse }
             }
         }
     }
@@ -128,7 +142,7 @@ struct AttentionKernel: BLASKernel {
                             let row = scores + i * width   // row[j] is position oldest + lo + j
                             let first = span.first(r) - span.oldest - lo, last = span.start + r - span.oldest - lo
                             if p.softcap != nil { for j in first...last { row[j] = span.score(row[j]) } }
-                            let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1)
+                            let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1).total
                             for j in first...last { row[j] *= inverse }
                             if first > 0 { row.update(repeating: 0, count: first) }
                             if last + 1 < width { (row + last + 1).update(repeating: 0, count: width - last - 1) }
