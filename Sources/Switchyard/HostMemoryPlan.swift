@@ -30,7 +30,7 @@ public struct HostMemoryPlan: Sendable {
             var taken: ValueID?
             for v in node.outputs where onHost[node.index] && graph[v].kind == .activation && !keep.contains(v) {
                 if let first = node.inputs.first, taken == nil, node.kind.mayOverwriteFirstInput, dies(first, at: node),
-                   node.inputs.dropFirst().allSatisfy({ $0 != first }), bytes(first) == bytes(v) {
+                   node.inputs.dropFirst().allSatisfy({ $0 != first }), graph[first].elementCount == graph[v].elementCount {
                     offsets[v] = offsets[first]
                     taken = first
                     inPlace += 1
