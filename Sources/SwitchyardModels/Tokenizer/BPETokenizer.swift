@@ -76,16 +76,8 @@ public final class BPETokenizer: Tokenizer {
         }
         vocabularySize = n
 
-        var types = [TokenType](repeating: .normal, count: n)
-        if let typeValue = metadata[VocabularyKey.tokenType] {
-            guard let raw = typeValue.intArray else {
-                throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "expected an array of integers, found \(typeValue.summary)")
-            }
-            guard raw.count >= n else {
-                throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "\(raw.count) types for \(n) tokens")
-            }
-            for i in 0..<n { types[i] = TokenType(rawValue: Int32(truncatingIfNeeded: raw[i])) ?? .undefined }
-        }
+        let vocabulary = VocabularyMetadata(metadata: metadata, vocabularySize: n)
+        let types = try vocabulary.tokenTypes()
 
         // Symbols: vocabulary texts first, so a vocabulary text's symbol is its token id.
         var symbolOfText: [String: Int32] = [:]
@@ -130,7 +122,6 @@ public final class BPETokenizer: Tokenizer {
 
         // Special ids: llama.cpp's defaults for gpt2 vocabularies are BOS = EOS = 11; a key overrides
         // them when it names a token inside the vocabulary.
-        let vocabulary = VocabularyMetadata(metadata: metadata, vocabularySize: n)
         bosToken = try vocabulary.id(VocabularyKey.bos, default: 11)
         eosToken = try vocabulary.id(VocabularyKey.eos, default: 11)
         addsBOS = try vocabulary.flag(VocabularyKey.addBOS, default: false)
@@ -163,12 +154,7 @@ public final class BPETokenizer: Tokenizer {
 
         rendered = (0..<n).map { BPETokenizer.render(texts[$0], attributes: attributes[$0]) }
 
-        var specials: [(id: Int32, text: String, needsParseSpecial: Bool)] = []
-        for i in 0..<n where attributes[i] & TokenAttributes.special != 0 {
-            let parseOnly = attributes[i] & (TokenAttributes.control | TokenAttributes.unknown) != 0
-            specials.append((Int32(i), texts[i], parseOnly))
-        }
-        matcher = SpecialTokenMatcher(specials: specials)
+        matcher = SpecialTokenMatcher(attributes: attributes, text: { texts[Int($0)] })
     }
 
     // MARK: Tokenizer

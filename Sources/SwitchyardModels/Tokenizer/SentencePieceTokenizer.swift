@@ -73,20 +73,11 @@ public final class SentencePieceTokenizer: Tokenizer {
         }
         self.scores = scores
 
-        var types = [TokenType](repeating: .normal, count: n)
-        if let typeValue = metadata[VocabularyKey.tokenType] {
-            guard let raw = typeValue.intArray else {
-                throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "expected an array of integers, found \(typeValue.summary)")
-            }
-            guard raw.count >= n else {
-                throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "\(raw.count) types for \(n) tokens")
-            }
-            for i in 0..<n { types[i] = TokenType(rawValue: Int32(truncatingIfNeeded: raw[i])) ?? .undefined }
-        }
+        let vocabulary = VocabularyMetadata(metadata: metadata, vocabularySize: n)
+        let types = try vocabulary.tokenTypes()
 
         // Special ids: llama.cpp's defaults for SentencePiece vocabularies are BOS 1, EOS 2, UNK 0; a
         // key overrides them when it names a token inside the vocabulary.
-        let vocabulary = VocabularyMetadata(metadata: metadata, vocabularySize: n)
         bosToken = try vocabulary.id(VocabularyKey.bos, default: 1)
         eosToken = try vocabulary.id(VocabularyKey.eos, default: 2)
         unknownToken = try vocabulary.id(SentencePieceKey.unknown, default: 0)
@@ -122,12 +113,7 @@ public final class SentencePieceTokenizer: Tokenizer {
             return table.id(of: name[...]) ?? table.id(of: [UInt8(b)][...]) ?? -1
         }
 
-        var specials: [(id: Int32, text: String, needsParseSpecial: Bool)] = []
-        for i in 0..<n where attributes[i] & TokenAttributes.special != 0 {
-            let parseOnly = attributes[i] & (TokenAttributes.control | TokenAttributes.unknown) != 0
-            specials.append((Int32(i), table.text(of: Int32(i)), parseOnly))
-        }
-        matcher = SpecialTokenMatcher(specials: specials)
+        matcher = SpecialTokenMatcher(attributes: attributes, text: { table.text(of: $0) })
     }
 
     // MARK: Tokenizer

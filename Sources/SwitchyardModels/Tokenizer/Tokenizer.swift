@@ -178,6 +178,17 @@ struct SpecialTokenMatcher: Sendable {
     /// `firstBytes[b]`: whether some special token's text starts with byte b.
     private let firstBytes: [Bool]
 
+    /// The matcher for every token whose attributes (`TokenAttributes` bits, by id) mark it special:
+    /// control and unknown tokens match only with parse-special, user-defined tokens always.
+    init(attributes: [UInt8], text: (Int32) -> String) {
+        var specials: [(id: Int32, text: String, needsParseSpecial: Bool)] = []
+        for i in attributes.indices where attributes[i] & TokenAttributes.special != 0 {
+            let parseOnly = attributes[i] & (TokenAttributes.control | TokenAttributes.unknown) != 0
+            specials.append((Int32(i), text(Int32(i)), parseOnly))
+        }
+        self.init(specials: specials)
+    }
+
     /// `specials`: the special tokens with their texts and whether they are control/unknown
     /// (matched only with parse-special) rather than user-defined.
     init(specials: [(id: Int32, text: String, needsParseSpecial: Bool)]) {
@@ -270,5 +281,19 @@ struct VocabularyMetadata {
             throw TokenizerError.invalidMetadata(key: key, reason: "expected a bool, found \(value.summary)")
         }
         return b
+    }
+
+    /// Each token's type (`tokenizer.ggml.token_type`), normal for every token when the key is absent.
+    func tokenTypes() throws -> [TokenType] {
+        var types = [TokenType](repeating: .normal, count: vocabularySize)
+        guard let value = metadata[VocabularyKey.tokenType] else { return types }
+        guard let raw = value.intArray else {
+            throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "expected an array of integers, found \(value.summary)")
+        }
+        guard raw.count >= vocabularySize else {
+            throw TokenizerError.invalidMetadata(key: VocabularyKey.tokenType, reason: "\(raw.count) types for \(vocabularySize) tokens")
+        }
+        for i in 0..<vocabularySize { types[i] = TokenType(rawValue: Int32(truncatingIfNeeded: raw[i])) ?? .undefined }
+        return types
     }
 }
