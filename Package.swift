@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SwitchyardModels", targets: ["SwitchyardModels"]),
         .library(name: "SwitchyardReference", targets: ["SwitchyardReference"]),
         .library(name: "SwitchyardBLAS", targets: ["SwitchyardBLAS"]),
+        .library(name: "SwitchyardVulkan", targets: ["SwitchyardVulkan"]),
         .executable(name: "switchyard", targets: ["switchyard"]),
     ],
     dependencies: [
@@ -52,18 +53,35 @@ let package = Package(
             // The backend's own Swift loops (activations, norms) use AVX2/FMA, the CPU floor it
             // supports; the C kernels pick AVX-512 or AVX2 at run time.
             swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        // Vulkan's C API (headers from libvulkan-dev); the loader is opened at run time, not linked,
+        // so the tool runs on the CPU where there is no Vulkan.
+        .target(
+            name: "CVulkan",
+            path: "Backends/CVulkan",
+            linkerSettings: [.linkedLibrary("dl")]),
+        // Compiles Kernels/vulkan/*.comp to SPIR-V with glslc and embeds it in the Vulkan target.
+        .plugin(
+            name: "SPIRVEmbedder",
+            capability: .buildTool(),
+            path: "Plugins/SPIRVEmbedder"),
+        // The GPU backend: Vulkan compute, GLSL kernels in Kernels/vulkan.
+        .target(
+            name: "SwitchyardVulkan",
+            dependencies: ["Switchyard", "CVulkan"],
+            path: "Backends/Vulkan",
+            plugins: ["SPIRVEmbedder"]),
         // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
         .executableTarget(
             name: "switchyard",
             dependencies: [
-                "Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS",
+                "Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/switchyard"),
         .testTarget(
             name: "SwitchyardTests",
-            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardCPUKernels", "switchyard"],
+            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan", "SwitchyardCPUKernels", "switchyard"],
             path: "Tests/SwitchyardTests",
             resources: [.copy("Fixtures")]),
     ],

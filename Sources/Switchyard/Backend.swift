@@ -37,9 +37,13 @@ public protocol Backend: AnyObject, Sendable {
     func download(_ tensor: any BackendTensor) throws -> HostTensor
     /// Runs the ops of `segment`, reading inputs from and writing outputs to `io`.
     func execute(_ segment: PlanSegment, io: SegmentIO) throws
+    /// False for a backend on an emulated unit (a software renderer standing in for a GPU): correct,
+    /// but `auto` never picks it.
+    var runsOnRealHardware: Bool { get }
 }
 
 extension Backend {
+    public var runsOnRealHardware: Bool { true }
     /// Host-memory backends need no copies to take in or give out host tensors.
     public func upload(_ tensor: HostTensor) throws -> any BackendTensor { tensor }
     public func download(_ tensor: any BackendTensor) throws -> HostTensor {

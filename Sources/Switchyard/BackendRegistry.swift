@@ -8,7 +8,12 @@ import Darwin
 public struct BackendOptions: Sendable, Equatable {
     /// CPU threads a backend may use.
     public var threads: Int
-    public init(threads: Int = BackendOptions.defaultThreads) { self.threads = max(1, threads) }
+    /// The device a GPU backend runs on (its index in `switchyard devices`); nil lets it choose.
+    public var device: Int?
+    public init(threads: Int = BackendOptions.defaultThreads, device: Int? = nil) {
+        self.threads = max(1, threads)
+        self.device = device
+    }
 
     /// The machine's core count.
     public static var defaultThreads: Int {
@@ -72,10 +77,10 @@ public struct BackendRegistry: Sendable {
     }
 
     /// The policy for `auto`: the fastest real backend here. A real GPU when one is registered and
-    /// finds a device that is not a software renderer (its factory throws otherwise), else the BLAS
-    /// backend, else the reference.
+    /// finds a device that is not a software renderer (its factory throws without a device, and a
+    /// software renderer says `runsOnRealHardware == false`), else the BLAS backend, else the reference.
     public func automaticPolicy(options: BackendOptions) -> RoutingPolicy {
-        if names.contains("vulkan"), (try? make("vulkan", options: options)) != nil {
+        if names.contains("vulkan"), let gpu = try? make("vulkan", options: options), gpu.runsOnRealHardware {
             return RoutingPolicy(["vulkan"] + ["blas", "reference"].filter(names.contains))
         }
         return RoutingPolicy(["blas", "reference"].filter(names.contains))

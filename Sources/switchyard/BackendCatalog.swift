@@ -1,12 +1,14 @@
 import Switchyard
 import SwitchyardBLAS
 import SwitchyardReference
+import SwitchyardVulkan
 
 /// Every backend this tool ships: the one place that knows them. A new backend is one line here.
 enum BackendCatalog {
     static let registry = BackendRegistry([
         ReferenceBackend.registration,
         BLASBackend.registration,
+        VulkanBackend.registration,
     ])
 
     /// The SIMD tier the CPU kernels picked on this machine.

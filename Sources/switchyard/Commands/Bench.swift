@@ -15,6 +15,10 @@ struct Bench: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(name: .customLong("policy"), help: "A policy or backend to measure; repeat to compare several (default: auto).")
     var policies: [String] = []
+    @Option(name: .customLong("backend"), help: "A backend to measure on its own (same as --policy NAME); repeatable.")
+    var backends: [String] = []
+    @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`).")
+    var device: Int?
     @Option(name: [.customShort("p"), .customLong("prompt-tokens")], help: "Prompt tokens, prefilled in one pass.")
     var promptTokens = 512
     @Option(name: [.customShort("n"), .customLong("generate")], help: "Tokens generated one at a time after the prompt.")
@@ -39,8 +43,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         let loaded = try model.load()
         let registry = BackendCatalog.registry
-        let options = BackendOptions(threads: threads)
-        let names = policies.isEmpty ? ["auto"] : policies
+        let options = BackendOptions(threads: threads, device: device)
+        let names = policies.isEmpty && backends.isEmpty ? ["auto"] : policies + backends
         let prompt = BenchPrompt.tokens(loaded, count: promptTokens)
         let context = promptTokens + generate + 1
         guard context <= loaded.architecture.trainedContextLength else {

@@ -21,6 +21,8 @@ struct Check: ParsableCommand {
     var threshold = 1e-4
     @Option(name: [.customShort("t"), .long], help: "CPU threads.")
     var threads = BackendOptions.defaultThreads
+    @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`).")
+    var device: Int?
 
     func validate() throws {
         if policies.count != 2 { throw ValidationError("give exactly two --policy options") }
@@ -32,7 +34,7 @@ struct Check: ParsableCommand {
         let text = try file.map(TextFile.read) ?? String(repeating: BenchPrompt.text, count: 4)
         let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
         guard tokens.count >= 2 else { throw ValidationError("the text has \(tokens.count) tokens; at least 2 are needed") }
-        let registry = BackendCatalog.registry, options = BackendOptions(threads: threads)
+        let registry = BackendCatalog.registry, options = BackendOptions(threads: threads, device: device)
         let engines = try policies.map { name -> Engine in
             let policy = try registry.policy(named: name, options: options)
             return try Engine(model: loaded, backends: try registry.backends(for: policy, options: options), policy: policy,

@@ -15,7 +15,10 @@ struct BackendSelection: ParsableArguments {
     @Option(name: [.customShort("t"), .long], help: "CPU threads.")
     var threads: Int = BackendOptions.defaultThreads
 
-    var options: BackendOptions { BackendOptions(threads: threads) }
+    @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`); default: the first real GPU.")
+    var device: Int?
+
+    var options: BackendOptions { BackendOptions(threads: threads, device: device) }
 
     func validate() throws {
         if backend != nil && policy != nil { throw ValidationError("give either --backend or --policy, not both") }

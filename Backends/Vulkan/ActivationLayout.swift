@@ -1,0 +1,53 @@
+import Switchyard
+
+/// Where a segment's activations live in one block of GPU memory: each at an offset, first fit over
+/// the values' lifetimes within the segment, so values never alive together share bytes (a
+/// 512-token prefill needs a few MB instead of hundreds). A value read after the segment (by a later
+/// segment) keeps its place until the segment ends; values the caller reads after the pass (logits)
+/// are not placed here but in host-readable memory.
+struct ActivationLayout {
+    /// Byte offset of each placed activation.
+    let offsets: [ValueID: Int]
+    /// Bytes the block needs.
+    let bytes: Int
+
+    init(segment: PlanSegment, graph: ForwardGraph, alignment: Int) {
+        var lastUse: [ValueID: Int] = [:]
+        for node in graph.nodes { for v in node.inputs { lastUse[v] = node.index } }
+        let segmentEnd = segment.nodes.last!.index
+        let outputs = Set(graph.outputs)
+        func size(_ v: ValueID) -> Int { (graph[v].elementCount * 4 + alignment - 1) / alignment * alignment }
+
+        var free: [(offset: Int, bytes: Int)] = []   // sorted by offset
+        var top = 0
+        var offsets: [ValueID: Int] = [:]
+        var dies: [Int: [ValueID]] = [:]
+        for node in segment.nodes {
+            for v in node.outputs where graph[v].kind == .activation && !outputs.contains(v) {
+                let need = size(v)
+                if let i = free.firstIndex(where: { $0.bytes >= need }) {
+                    offsets[v] = free[i].offset
+                    if free[i].bytes == need { free.remove(at: i) } else { free[i] = (free[i].offset + need, free[i].bytes - need) }
+                } else {
+                    offsets[v] = top
+                    top += need
+                }
+                // A value read after the segment, or never, keeps its bytes to the end.
+                let last = lastUse[v] ?? segmentEnd
+                if last <= segmentEnd && last > node.index { dies[last, default: []].append(v) }
+            }
+            for v in dies[node.index] ?? [] {
+                free.append((offsets[v]!, size(v)))
+                free.sort { $0.offset < $1.offset }
+                // Merge neighbours.
+                var merged: [(offset: Int, bytes: Int)] = []
+                for f in free {
+                    if let l = merged.last, l.offset + l.bytes == f.offset { merged[merged.count - 1].bytes += f.bytes } else { merged.append(f) }
+                }
+                free = merged
+            }
+        }
+        self.offsets = offsets
+        self.bytes = max(top, alignment)
+    }
+}

@@ -1,0 +1,214 @@
+import CVulkan
+import Switchyard
+import Synchronization
+
+/// The GPU backend: Vulkan compute. Weights are uploaded once in their GGUF block formats (the
+/// kernels decode them), activations and KV caches stay in GPU memory, and a whole segment is
+/// recorded into one command buffer and submitted once: only the pass buffer (token ids, start
+/// position, RoPE tables) goes in and the graph's outputs (logits) come out. Runs on any Vulkan
+/// 1.2 device: a real GPU, or lavapipe (Mesa's CPU implementation) in CI.
+public final class VulkanBackend: Backend, @unchecked Sendable {
+    public let name = "vulkan"
+    public let unit = ComputeUnit.gpu
+    /// The device this backend runs on.
+    public let deviceDescription: VulkanDeviceDescription
+    let device: VulkanDevice
+    private let lock = Mutex<Void>(())
+    private var layouts: [String: ActivationLayout] = [:]
+    private var arenas: [GPUBuffer] = []
+    private var readbacks: [GPUBuffer] = []
+    private var passBuffer: GPUBuffer?
+    private let dummy: GPUBuffer
+    /// Counters over every segment this backend ran.
+    public private(set) var statistics = Statistics()
+
+    /// What the GPU did, summed over segments.
+    public struct Statistics: Sendable {
+        public var submits = 0
+        public var dispatches = 0
+        public var barriers = 0
+        /// Bytes the host wrote for passes (pass buffers, uploads) and read back (downloads).
+        public var bytesToDevice = 0
+        public var bytesFromDevice = 0
+    }
+
+    /// Every op this backend runs, one kernel per op kind (one line per kernel).
+    static let kernels: [OpKind: any VulkanKernel] = [:]
+
+    /// - Parameter deviceIndex: the device to run on (`switchyard devices` lists them); nil picks
+    ///   the first real GPU, else the first device (a software renderer).
+    /// - Throws: `VulkanError.unavailable` without a loader or a device; `.noSuchDevice` for a bad index.
+    public init(deviceIndex: Int? = nil) throws {
+        let instance = try VulkanInstance.get()
+        let devices = instance.devices
+        let chosen: VulkanDeviceDescription
+        if let deviceIndex {
+            guard devices.indices.contains(deviceIndex) else { throw VulkanError.noSuchDevice(index: deviceIndex, count: devices.count) }
+            chosen = devices[deviceIndex]
+        } else {
+            chosen = devices.first { !$0.isSoftwareRenderer } ?? devices[0]
+        }
+        deviceDescription = chosen
+        device = try VulkanDevice(chosen)
+        dummy = try device.makeBuffer(16, what: "a placeholder binding")
+    }
+
+    /// The registration the command-line tool lists.
+    public static let registration = BackendRegistration(
+        name: "vulkan", unit: .gpu, summary: "Vulkan compute on the GPU (lavapipe where there is none), weights in GGUF blocks"
+    ) { try VulkanBackend(deviceIndex: $0.device) }
+
+    /// A software renderer is correct but no GPU: `auto` never picks it.
+    public var runsOnRealHardware: Bool { !deviceDescription.isSoftwareRenderer }
+
+    /// Bytes of GPU memory held now (weights, caches, activation blocks).
+    public var deviceBytes: Int { device.allocatedBytes.load(ordering: .relaxed) }
+
+    var info: VulkanDeviceInfo {
+        VulkanDeviceInfo(maxStorageBufferRange: deviceDescription.maxStorageBufferRange, subgroupSize: deviceDescription.subgroupSize,
+                         name: deviceDescription.name)
+    }
+
+    public func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport {
+        guard let kernel = Self.kernels[node.kind] else { return .unsupported("no Vulkan kernel for \(node.kind.rawValue)") }
+        if let problem = graph.shapeProblem(node) { return .unsupported(problem) }
+        let limit = deviceDescription.maxStorageBufferRange
+        for v in node.inputs + node.outputs where !graph[v].kind.isWeight && graph[v].elementCount * 4 > limit {
+            return .unsupported("\(graph[v].name) (\(graph[v].elementCount * 4 / 1_048_576) MiB) exceeds one storage binding (\(limit / 1_048_576) MiB)")
+        }
+        return kernel.support(node, in: graph, device: info)
+    }
+
+    public func prepare(_ weight: WeightTensor) throws -> any BackendTensor {
+        try lock.withLock { _ in
+            let rowBytes = weight.rowBytes
+            let limit = deviceDescription.maxStorageBufferRange - 8
+            guard rowBytes <= limit else { throw VulkanError.unsupported("\(weight.name): one row is larger than a storage binding") }
+            let rowsPerChunk = max(1, limit / max(rowBytes, 1))
+            var chunks: [VulkanWeight.Chunk] = []
+            var first = 0
+            repeat {
+                let rows = min(rowsPerChunk, weight.rowCount - first)
+                let bytes = rows * rowBytes
+                // Whole words plus one, so a kernel reading the word of the last byte stays inside.
+                let buffer = try device.makeBuffer((bytes + 7) / 4 * 4, what: weight.name)
+                buffer.contents.copyMemory(from: weight.bytes.baseAddress! + first * rowBytes, byteCount: bytes)
+                chunks.append(VulkanWeight.Chunk(slice: buffer.whole, firstRow: first, rows: rows))
+                first += rows
+            } while first < weight.rowCount
+            var floats: BufferSlice?
+            if weight.elementCount <= VulkanWeight.floatCopyLimit {
+                let buffer = try device.makeBuffer(weight.elementCount * 4, what: "\(weight.name) (f32)")
+                let destination = buffer.contents.assumingMemoryBound(to: Float.self)
+                for r in 0..<weight.rowCount {
+                    Dequantize.row(weight.format, from: weight.bytes.baseAddress! + r * rowBytes, count: weight.rowLength,
+                                   into: destination + r * weight.rowLength)
+                }
+                floats = buffer.whole
+            }
+            return VulkanWeight(shape: weight.shape, format: weight.format, chunks: chunks, floats: floats)
+        }
+    }
+
+    public func makeState(_ info: ValueInfo) throws -> any BackendTensor {
+        try lock.withLock { _ in
+            let buffer = try device.makeBuffer(info.elementCount * 4, what: info.name)
+            buffer.contents.initializeMemory(as: UInt8.self, repeating: 0, count: buffer.byteCount)
+            return VulkanTensor(shape: info.shape, slice: buffer.whole)
+        }
+    }
+
+    public func upload(_ tensor: HostTensor) throws -> any BackendTensor {
+        try lock.withLock { _ in
+            let buffer = try device.makeBuffer(tensor.count * 4, what: "an uploaded tensor")
+            buffer.contents.copyMemory(from: tensor.storage.baseAddress!, byteCount: tensor.count * 4)
+            statistics.bytesToDevice += tensor.count * 4
+            return VulkanTensor(shape: tensor.shape, slice: buffer.whole)
+        }
+    }
+
+    public func download(_ tensor: any BackendTensor) throws -> HostTensor {
+        guard let t = tensor as? VulkanTensor else { throw ExecutionError.foreignTensor(backend: name) }
+        let host = HostTensor(shape: t.shape)
+        host.storage.baseAddress!.update(from: t.floats, count: t.count)
+        lock.withLock { _ in statistics.bytesFromDevice += t.count * 4 }
+        return host
+    }
+
+    public func execute(_ segment: PlanSegment, io: SegmentIO) throws {
+        try lock.withLock { _ in
+            let graph = io.graph
+            let key = "\(graph.tokenCount)/\(graph.values.count)/\(graph.outputs)/\(segment.index)/\(segment.nodes[0].index)/\(segment.nodes.count)"
+            let alignment = max(256, deviceDescription.storageBufferOffsetAlignment)
+            let layout = layouts[key] ?? ActivationLayout(segment: segment, graph: graph, alignment: alignment)
+            layouts[key] = layout
+            let arena = layout.offsets.isEmpty ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
+            let passBytes = VulkanPass.passBufferBytes(segment, graph)
+            if (passBuffer?.byteCount ?? 0) < passBytes {
+                passBuffer = try device.makeBuffer(max(passBytes, 65_536), what: "the pass buffer")
+            }
+            device.resetDescriptors()
+            var begin = VkCommandBufferBeginInfo()
+            begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
+            begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
+            try check(sy_vkResetCommandPool!(device.handle, device.commandPool, 0), "vkResetCommandPool")
+            try check(sy_vkBeginCommandBuffer!(device.commandBuffer, &begin), "vkBeginCommandBuffer")
+            let pass = try VulkanPass(device: device, io: io, layout: layout, arena: arena, passBuffer: passBuffer!,
+                                      dummy: dummy.whole) { [unowned self] bytes, what in
+                try self.freeBuffer(in: &self.readbacks, bytes: bytes, readback: true, what: what).whole
+            }
+            do {
+                for node in segment.nodes {
+                    try Self.kernels[node.kind]!.encode(node, pass)
+                    io.release(after: node)
+                }
+            } catch {
+                _ = sy_vkEndCommandBuffer!(device.commandBuffer)
+                if error is ExecutionError { throw error }
+                throw ExecutionError.backendFailure(backend: name, node: segment.nodes.first!.name, reason: "\(error)")
+            }
+            pass.memoryBarrier(dstStage: VK_PIPELINE_STAGE_HOST_BIT, dstAccess: VK_ACCESS_HOST_READ_BIT.rawValue)
+            try check(sy_vkEndCommandBuffer!(device.commandBuffer), "vkEndCommandBuffer")
+            try device.submitAndWait()
+            statistics.submits += 1
+            statistics.dispatches += pass.dispatches
+            statistics.barriers += pass.barriers - 1
+            statistics.bytesToDevice += pass.passBuffer.byteCount
+        }
+    }
+
+    /// A buffer of at least `bytes` from `pool` that nothing else holds (a tensor of an earlier pass
+    /// may still hold one), or a new one.
+    private func freeBuffer(in pool: inout [GPUBuffer], bytes: Int, readback: Bool = false, what: String) throws -> GPUBuffer {
+        for i in pool.indices where pool[i].byteCount >= bytes && isKnownUniquelyReferenced(&pool[i]) {
+            return pool[i]
+        }
+        // Drop idle buffers too small to serve, then make one.
+        var i = 0
+        while i < pool.count {
+            if pool[i].byteCount < bytes && isKnownUniquelyReferenced(&pool[i]) { pool.remove(at: i) } else { i += 1 }
+        }
+        let buffer = try device.makeBuffer(bytes, readback: readback, what: what)
+        pool.append(buffer)
+        return buffer
+    }
+}
+
+/// What a kernel may ask of the device when deciding whether it runs an op.
+struct VulkanDeviceInfo: Sendable {
+    let maxStorageBufferRange: Int
+    let subgroupSize: Int
+    let name: String
+}
+
+/// One op kind of the Vulkan backend.
+protocol VulkanKernel: Sendable {
+    /// Whether the kernel runs this node; refusals say why.
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport
+    /// Records the node's dispatches into the pass.
+    func encode(_ node: OpNode, _ pass: VulkanPass) throws
+}
+
+extension VulkanKernel {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport { .supported }
+}

@@ -1,0 +1,192 @@
+import CVulkan
+import Switchyard
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A push-constant value; every member of a kernel's push-constant block is 4 bytes.
+enum PushValue {
+    case u(Int), i(Int), f(Float)
+
+    var word: UInt32 {
+        switch self {
+        case .u(let v): return UInt32(truncatingIfNeeded: v)
+        case .i(let v): return UInt32(bitPattern: Int32(truncatingIfNeeded: v))
+        case .f(let v): return v.bitPattern
+        }
+    }
+}
+
+/// What a kernel records into: one segment's command buffer. It hands kernels their inputs and
+/// outputs as GPU tensors, owns the pass buffer (start position, token ids, RoPE tables: what
+/// changes from pass to pass, so the recorded commands themselves depend only on the pass shape),
+/// and places a global memory barrier before a dispatch only when it touches memory that an
+/// earlier dispatch since the last barrier wrote (or writes memory one read).
+final class VulkanPass {
+    let graph: ForwardGraph
+    let context: PassContext
+    let device: VulkanDevice
+    private let io: SegmentIO
+    private let layout: ActivationLayout
+    private let arena: GPUBuffer?
+    private let readback: (Int, String) throws -> BufferSlice
+    /// Binding 0 of every dispatch.
+    let passBuffer: BufferSlice
+    private let ropeOffsets: [RopeKey: Int]
+    private let dummy: BufferSlice
+    private var written: [BufferSlice] = []
+    private var read: [BufferSlice] = []
+    private var boundPipeline: VkPipeline?
+    private(set) var dispatches = 0
+    private(set) var barriers = 0
+
+    struct RopeKey: Hashable {
+        let dims: Int, base: Float, scale: Float
+        init(_ p: RopeParameters) { dims = p.rotatedDims; base = p.base; scale = p.frequencyScale }
+    }
+
+    init(device: VulkanDevice, io: SegmentIO, layout: ActivationLayout, arena: GPUBuffer?, passBuffer: GPUBuffer,
+         dummy: BufferSlice, readback: @escaping (Int, String) throws -> BufferSlice) throws {
+        self.device = device; self.io = io; self.layout = layout; self.arena = arena; self.dummy = dummy
+        self.readback = readback
+        graph = io.graph
+        context = io.pass
+        // The pass buffer: [start, n, tokens…, RoPE cos/sin tables…], written before the submit.
+        var words: [UInt32] = [UInt32(context.startPosition), UInt32(context.tokens.count)]
+        words += context.tokens.map { UInt32(bitPattern: $0) }
+        var offsets: [RopeKey: Int] = [:]
+        for node in io.segment.nodes {
+            guard case .rope(let p) = node.op, offsets[RopeKey(p)] == nil else { continue }
+            offsets[RopeKey(p)] = words.count
+            words += Self.ropeTable(p, start: context.startPosition, rows: graph[node.inputs[0]].shape[0])
+        }
+        ropeOffsets = offsets
+        guard words.count * 4 <= passBuffer.byteCount else { throw VulkanError.unsupported("pass buffer too small") }
+        words.withUnsafeBytes { passBuffer.contents.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        self.passBuffer = BufferSlice(buffer: passBuffer, offset: 0, byteCount: words.count * 4)
+    }
+
+    /// Bytes the pass buffer needs for `segment` of `graph`.
+    static func passBufferBytes(_ segment: PlanSegment, _ graph: ForwardGraph) -> Int {
+        var words = 2 + graph.tokenCount
+        var seen = Set<RopeKey>()
+        for node in segment.nodes {
+            if case .rope(let p) = node.op, seen.insert(RopeKey(p)).inserted { words += graph[node.inputs[0]].shape[0] * p.rotatedDims }
+        }
+        return words * 4
+    }
+
+    /// cos/sin of (start + r) · scale · base^(−2i/dims) for each row r and pair i, in Double as the
+    /// reference computes them (the GPU's own sin/cos are allowed errors of 2⁻¹¹), as f32 bits.
+    static func ropeTable(_ p: RopeParameters, start: Int, rows: Int) -> [UInt32] {
+        let half = p.rotatedDims / 2
+        var table = [UInt32](repeating: 0, count: rows * half * 2)
+        for r in 0..<rows {
+            let position = Double(start + r) * Double(p.frequencyScale)
+            for i in 0..<half {
+                let theta = position * pow(Double(p.base), -2 * Double(i) / Double(p.rotatedDims))
+                table[(r * half + i) * 2] = Float(cos(theta)).bitPattern
+                table[(r * half + i) * 2 + 1] = Float(sin(theta)).bitPattern
+            }
+        }
+        return table
+    }
+
+    /// Word offset in the pass buffer of the cos/sin table for `p` (see `ropeTable`).
+    func ropeTable(_ p: RopeParameters) -> Int { ropeOffsets[RopeKey(p)]! }
+
+    func isWeight(_ id: ValueID) -> Bool { graph[id].kind.isWeight }
+
+    /// An activation or KV-cache input.
+    func tensor(_ id: ValueID) throws -> VulkanTensor {
+        guard let t = try io.tensor(id) as? VulkanTensor else { throw ExecutionError.foreignTensor(backend: "vulkan") }
+        return t
+    }
+
+    /// A prepared weight input.
+    func weight(_ id: ValueID) throws -> VulkanWeight {
+        guard let w = try io.tensor(id) as? VulkanWeight else { throw ExecutionError.foreignTensor(backend: "vulkan") }
+        return w
+    }
+
+    /// The output `id` of the node being encoded, at its place in the segment's activation memory
+    /// (or in host-readable memory when the caller reads it after the pass).
+    func output(_ id: ValueID) throws -> VulkanTensor {
+        let info = graph[id]
+        let bytes = info.elementCount * 4
+        let slice: BufferSlice
+        if let offset = layout.offsets[id], let arena {
+            slice = BufferSlice(buffer: arena, offset: offset, byteCount: bytes)
+        } else {
+            slice = try readback(bytes, info.name)
+        }
+        let t = VulkanTensor(shape: info.shape, slice: slice)
+        io.store(id, t)
+        return t
+    }
+
+    /// Re-stores a tensor written in place (a KV cache).
+    func store(_ id: ValueID, _ t: VulkanTensor) { io.store(id, t) }
+
+    /// Records one dispatch of kernel `shader`: binding 0 is the pass buffer, then `reads`, then
+    /// `writes`; `push` fills the push-constant block in order.
+    func dispatch(_ shader: String, reads: [BufferSlice], writes: [BufferSlice], push: [PushValue], groups: (Int, Int, Int)) throws {
+        let bound = [passBuffer] + reads + writes
+        precondition(bound.count <= VulkanDevice.bindingCount, "\(shader): too many bindings")
+        precondition(push.count * 4 <= VulkanDevice.pushConstantBytes, "\(shader): push constants too large")
+        guard groups.0 > 0, groups.1 > 0, groups.2 > 0 else { return }
+        guard groups.0 <= 65_535, groups.1 <= 65_535, groups.2 <= 65_535 else {
+            throw VulkanError.unsupported("\(shader): \(groups) workgroups exceed the dispatch limit")
+        }
+        let pipeline = try device.pipeline(shader)
+        let hazard = reads.contains { r in written.contains { $0.overlaps(r) } }
+            || writes.contains { w in written.contains { $0.overlaps(w) } || read.contains { $0.overlaps(w) } }
+        if hazard { memoryBarrier(dstStage: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dstAccess: VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue) }
+        written += writes
+        read += reads
+
+        let set = try device.makeDescriptorSet()
+        var infos = (0..<VulkanDevice.bindingCount).map { i -> VkDescriptorBufferInfo in
+            let s = i < bound.count ? bound[i] : dummy
+            return VkDescriptorBufferInfo(buffer: s.buffer.handle, offset: VkDeviceSize(s.offset), range: VkDeviceSize(s.byteCount))
+        }
+        infos.withUnsafeMutableBufferPointer { infos in
+            var writes = (0..<VulkanDevice.bindingCount).map { i -> VkWriteDescriptorSet in
+                var w = VkWriteDescriptorSet()
+                w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+                w.dstSet = set
+                w.dstBinding = UInt32(i)
+                w.descriptorCount = 1
+                w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                w.pBufferInfo = UnsafePointer(infos.baseAddress! + i)
+                return w
+            }
+            sy_vkUpdateDescriptorSets!(device.handle, UInt32(writes.count), &writes, 0, nil)
+        }
+        let commands = device.commandBuffer
+        if boundPipeline != pipeline {
+            sy_vkCmdBindPipeline!(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline)
+            boundPipeline = pipeline
+        }
+        var sets: VkDescriptorSet? = set
+        sy_vkCmdBindDescriptorSets!(commands, VK_PIPELINE_BIND_POINT_COMPUTE, device.pipelineLayout, 0, 1, &sets, 0, nil)
+        if !push.isEmpty {
+            let words = push.map(\.word)
+            words.withUnsafeBytes { sy_vkCmdPushConstants!(commands, device.pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32($0.count), $0.baseAddress) }
+        }
+        sy_vkCmdDispatch!(commands, UInt32(groups.0), UInt32(groups.1), UInt32(groups.2))
+        dispatches += 1
+    }
+
+    /// Makes every shader write so far visible to what follows (`dstStage`/`dstAccess`).
+    func memoryBarrier(dstStage: VkPipelineStageFlagBits, dstAccess: UInt32) {
+        var barrier = VkMemoryBarrier()
+        barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
+        barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue
+        barrier.dstAccessMask = dstAccess
+        sy_vkCmdPipelineBarrier!(device.commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, dstStage.rawValue, 0, 1, &barrier, 0, nil, 0, nil)
+        written.removeAll(keepingCapacity: true)
+        read.removeAll(keepingCapacity: true)
+        barriers += 1
+    }
+}
