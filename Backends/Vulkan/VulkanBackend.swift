@@ -33,7 +33,24 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     }
 
     /// Every op this backend runs, one kernel per op kind (one line per kernel).
-    static let kernels: [OpKind: any VulkanKernel] = [:]
+    static let kernels: [OpKind: any VulkanKernel] = [
+        .embed: EmbedKernel(),
+        .rmsNorm: RMSNormKernel(),
+        .matmul: MatmulKernel(),
+        .rope: RopeKernel(),
+        .attention: AttentionKernel(),
+        .kvWrite: KVWriteKernel(),
+        .add: ElementwiseKernel(kind: .add),
+        .mul: ElementwiseKernel(kind: .mul),
+        .scale: UnaryKernel(kind: .scale),
+        .silu: UnaryKernel(kind: .silu),
+        .gelu: UnaryKernel(kind: .gelu),
+        .softcap: UnaryKernel(kind: .softcap),
+        .swiglu: GatedKernel(kind: .swiglu),
+        .geglu: GatedKernel(kind: .geglu),
+        .softmax: SoftmaxKernel(),
+        .rows: RowsKernel(),
+    ]
 
     /// - Parameter deviceIndex: the device to run on (`switchyard devices` lists them); nil picks
     ///   the first real GPU, else the first device (a software renderer).

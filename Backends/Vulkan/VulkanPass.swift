@@ -37,6 +37,9 @@ final class VulkanPass {
     private var written: [BufferSlice] = []
     private var read: [BufferSlice] = []
     private var boundPipeline: VkPipeline?
+    /// Every buffer the recorded commands use, held until the submit has finished (an input's last
+    /// reader may drop it from the value store while its dispatch is still only recorded).
+    private var inUse: [ObjectIdentifier: GPUBuffer] = [:]
     private(set) var dispatches = 0
     private(set) var barriers = 0
 
@@ -144,6 +147,7 @@ final class VulkanPass {
         if hazard { memoryBarrier(dstStage: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dstAccess: VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue) }
         written += writes
         read += reads
+        for s in reads + writes { inUse[ObjectIdentifier(s.buffer)] = s.buffer }
 
         let set = try device.makeDescriptorSet()
         var infos = (0..<VulkanDevice.bindingCount).map { i -> VkDescriptorBufferInfo in

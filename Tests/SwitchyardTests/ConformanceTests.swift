@@ -20,7 +20,7 @@ final class ConformanceTests: XCTestCase {
         ReferenceBackend(),
         SplitTestBackend(),
         BLASBackend(threads: 2),
-    ]
+    ] + VulkanUnderTest.list
 
     /// NMSE allowed on f32 paths (and on quantized weights, which both sides dequantize the same):
     /// a Float accumulation against the reference's Double stays orders of magnitude below it.

@@ -1,0 +1,72 @@
+import Switchyard
+
+/// `matmul`: out = x · Wᵀ, one dispatch per weight chunk (each writes its own columns of out),
+/// reading the weight in its GGUF format.
+///
+/// - Up to `matvecTokens` tokens (decode): `matvec_<format>`, workgroups of 128 sharing out
+///   `threadsPerRow` invocations to a weight row, 128 / threadsPerRow rows per workgroup,
+///   spread by `WorkgroupGrid`. Push: n, k, m, firstRow, chunkRows, log2(threadsPerRow).
+/// - More (prefill): `matmul_<format>`, workgroups of 256 computing 64 tokens × 64 rows:
+///   (row tiles up to 65,535, token tiles, row tiles / 65,535). Push: n, k, m, firstRow, chunkRows.
+struct MatmulKernel: VulkanKernel {
+    /// Token counts up to which the matrix-vector kernel runs: it reads the weight once per 4
+    /// tokens, so beyond that the tiled kernel, which reads it once per 64, wins.
+    static let matvecTokens = 4
+    static let matvecGroupSize = 128
+    static let tile = 64
+
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+        let w = graph[node.inputs[1]]
+        guard case .weight(let format) = w.kind, !graph[node.inputs[0]].kind.isWeight else {
+            return .unsupported("a product of two activations (the kernel reads x · weightᵀ)")
+        }
+        let k = w.shape.last ?? 1
+        guard k % format.blockSize == 0 else {
+            return .unsupported("rows of \(k) elements are not whole \(format) blocks of \(format.blockSize)")
+        }
+        return .supported
+    }
+
+    func encode(_ node: OpNode, _ pass: VulkanPass) throws {
+        let x = try pass.tensor(node.inputs[0])
+        let w = try pass.weight(node.inputs[1])
+        let out = try pass.output(node.outputs[0])
+        let n = x.rows, k = x.columns, m = out.columns
+        let limit = WorkgroupGrid.limit
+        if n <= Self.matvecTokens {
+            let log2 = Self.threadsPerRowLog2(w.format, k: k)
+            let rowsPerGroup = Self.matvecGroupSize >> log2
+            for chunk in w.chunks where chunk.rows > 0 {
+                try pass.dispatch("matvec_" + w.format.rawValue, reads: [x.slice, chunk.slice], writes: [out.slice],
+                                  push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows), .u(log2)],
+                                  groups: WorkgroupGrid.groups((chunk.rows + rowsPerGroup - 1) / rowsPerGroup))
+            }
+        } else {
+            let tokenTiles = (n + Self.tile - 1) / Self.tile
+            guard tokenTiles <= limit else { throw VulkanError.unsupported("matmul of \(n) tokens: too many token tiles") }
+            for chunk in w.chunks where chunk.rows > 0 {
+                let rowTiles = (chunk.rows + Self.tile - 1) / Self.tile
+                let width = min(rowTiles, limit)
+                try pass.dispatch("matmul_" + w.format.rawValue, reads: [x.slice, chunk.slice], writes: [out.slice],
+                                  push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows)],
+                                  groups: (width, tokenTiles, (rowTiles + width - 1) / width))
+            }
+        }
+    }
+
+    /// log2 of the invocations that share a weight row in `matvec`: the largest power of two up to
+    /// 128 that leaves each at least two units of work (parts of 8 elements for block formats,
+    /// elements for F32, words of two elements for F16 and BF16), so short rows pack several to
+    /// a workgroup and long ones get the whole workgroup.
+    static func threadsPerRowLog2(_ format: WeightFormat, k: Int) -> Int {
+        let units: Int
+        switch format {
+        case .f32: units = k
+        case .f16, .bf16: units = k / 2 + 1
+        default: units = k / 8
+        }
+        var log2 = 7
+        while log2 > 0 && (1 << log2) * 2 > units { log2 -= 1 }
+        return log2
+    }
+}

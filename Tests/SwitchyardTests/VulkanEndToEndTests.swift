@@ -1,0 +1,142 @@
+import Foundation
+import XCTest
+import Switchyard
+import SwitchyardModels
+import SwitchyardReference
+import SwitchyardBLAS
+import SwitchyardVulkan
+
+/// The Vulkan backend end to end on both real models (lavapipe in CI): every op of a pass against
+/// the reference, teacher-forced top-1 against exact arithmetic, greedy text against the BLAS
+/// backend, and a plan that crosses compute units both ways.
+final class VulkanEndToEndTests: XCTestCase {
+    func vulkan() throws -> VulkanBackend {
+        guard let backend = VulkanUnderTest.backend else {
+            if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1: no Vulkan here") }
+            return try VulkanBackend()   // throws the reason
+        }
+        return backend
+    }
+
+    func engine(_ path: String, _ backends: [any Backend], policy: RoutingPolicy? = nil, context: Int, batch: Int = 256) throws -> Engine {
+        try Engine(model: try Model(path), backends: backends, policy: policy ?? RoutingPolicy([backends[0].name]),
+                   contextLength: context, batchSize: batch)
+    }
+
+    /// Fails the suite where Vulkan cannot start, unless a machine without it is declared.
+    func testVulkanIsAvailable() throws {
+        if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1") }
+        let backend = try vulkan()
+        print("Vulkan device under test: \(backend.deviceDescription.name) (\(backend.deviceDescription.type), subgroup \(backend.deviceDescription.subgroupSize))")
+    }
+
+    func evalTokens(_ model: Model, _ count: Int) throws -> [Int32] {
+        let text = try String(contentsOf: TestModels.fixture("eval-text.txt"), encoding: .utf8)
+        return Array(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(count))
+    }
+
+    static func nmse(_ a: HostTensor, _ b: HostTensor) -> Double {
+        var num = 0.0, den = 0.0
+        for i in 0..<b.count {
+            let d = Double(a.storage[i]) - Double(b.storage[i])
+            num += d * d; den += Double(b.storage[i]) * Double(b.storage[i])
+        }
+        return num / max(den, 1e-30)
+    }
+
+    func testEveryOpMatchesTheReferenceOnBothModels() throws {
+        let gpu = try vulkan()
+        for path in [TestModels.smollm2Path, TestModels.gemma3Path] {
+            _ = try TestModels.open(path)
+            let model = try Model(path)
+            let tokens = try evalTokens(model, 40)
+            let (graph, expected) = try engine(path, [ReferenceBackend(threads: 2)], context: 64).makeSession().trace(tokens)
+            let (_, got) = try engine(path, [gpu], context: 64).makeSession().trace(tokens)
+            var worst = (name: "", nmse: 0.0)
+            for (name, reference) in expected {
+                let e = Self.nmse(try XCTUnwrap(got[name], name), reference)
+                XCTAssertFalse(e.isNaN, "\(name) is NaN")
+                if e > worst.nmse { worst = (name, e) }
+            }
+            print("Vulkan vs reference on \(model.name), \(graph.nodes.count) ops × 40 tokens: worst NMSE \(worst.nmse) at \(worst.name)")
+            XCTAssertLessThan(worst.nmse, 1e-9, "\(model.name): \(worst.name)")
+        }
+    }
+
+    /// Teacher-forced top-1 over the start of the evaluation text: Gemma 3 against the float64
+    /// implementation (which the reference equals at every position), SmolLM2 against llama.cpp
+    /// (which the reference agrees with at 1234/1235).
+    func testTeacherForcedTop1AgreesOnBothModels() throws {
+        let gpu = try vulkan()
+        let positions = 200
+        _ = try TestModels.open(TestModels.gemma3Path)
+        let exact = try JSONDecoder().decode(TeacherForcedTests.Float64Fixture.self, from: Data(contentsOf: TestModels.fixture("float64-gemma3.json")))
+        let tokens = Array(exact.tokens.prefix(positions + 1))
+        let logits = try engine(TestModels.gemma3Path, [gpu], context: tokens.count, batch: 64).makeSession().forward(tokens, logits: .all)
+        var agreed = 0, largest = 0.0
+        for p in 0..<positions {
+            let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
+            var best = 0
+            for i in row.indices where row[i] > row[best] { best = i }
+            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
+            largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
+        }
+        print("Gemma 3 Vulkan vs float64: top-1 \(agreed)/\(positions), largest top-1 logit difference \(largest)")
+        XCTAssertGreaterThanOrEqual(Double(agreed) / Double(positions), 0.99)
+        XCTAssertLessThan(largest, 1e-2)
+
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let fixture = try JSONDecoder().decode(TeacherForcedTests.Fixture.self, from: Data(contentsOf: TestModels.fixture("logits-smollm2.json")))
+        let smol = try engine(TestModels.smollm2Path, [gpu], context: positions + 1, batch: 64)
+            .makeSession().forward(Array(fixture.tokens.prefix(positions + 1)), logits: .all)
+        var smolAgreed = 0, smolTotal = 0
+        for p in fixture.positions where p.pos < positions {
+            let row = UnsafeBufferPointer(start: smol.row(p.pos), count: smol.columns)
+            var best = 0
+            for i in row.indices where row[i] > row[best] { best = i }
+            smolTotal += 1
+            if best == Int(p.top5[0][0]) || p.top5[0][1] - p.top5[1][1] < 0.01 { smolAgreed += 1 }
+        }
+        print("SmolLM2 Vulkan vs llama.cpp: top-1 \(smolAgreed)/\(smolTotal) (near-ties under 0.01 counted as agreeing)")
+        XCTAssertGreaterThanOrEqual(Double(smolAgreed) / Double(max(smolTotal, 1)), 0.99)
+    }
+
+    /// The greedy continuation equals the BLAS backend's.
+    func testGreedyTextMatchesBLASOnGemma3() throws {
+        let gpu = try vulkan()
+        _ = try TestModels.open(TestModels.gemma3Path)
+        func greedy(_ backend: any Backend) async throws -> String {
+            let engine = try engine(TestModels.gemma3Path, [backend], context: 128, batch: 64)
+            var text = ""
+            for try await piece in engine.generate("The capital of France is", options: GenerationOptions(maxTokens: 16, sampling: SamplingOptions(temperature: 0))) { text += piece }
+            return text
+        }
+        let expectation = expectation(description: "generation")
+        var texts: [String] = []
+        Task {
+            texts = [try await greedy(gpu), try await greedy(BLASBackend(threads: 2))]
+            expectation.fulfill()
+        }
+        wait(for: [expectation], timeout: 600)
+        print("greedy on Vulkan: \(texts.first ?? "")")
+        XCTAssertEqual(texts.count, 2)
+        if texts.count == 2 { XCTAssertEqual(texts[0], texts[1]) }
+    }
+
+    /// A plan that crosses compute units: attention on the CPU, everything else on the GPU. It
+    /// agrees with the reference, and its transfers are counted.
+    func testMixedPlanAgreesWithTheReference() throws {
+        let gpu = try vulkan()
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let model = try Model(TestModels.smollm2Path)
+        let tokens = try evalTokens(model, 24)
+        let mixed = RoutingPolicy(["vulkan", "blas"], routes: [.attention: ["blas"]])
+        let session = try engine(TestModels.smollm2Path, [gpu, BLASBackend(threads: 2)], policy: mixed, context: 64).makeSession()
+        let got = try session.forward(tokens, logits: .all)
+        let expected = try engine(TestModels.smollm2Path, [ReferenceBackend(threads: 2)], context: 64).makeSession().forward(tokens, logits: .all)
+        let e = Self.nmse(got, expected)
+        print("mixed vulkan/blas plan vs reference: NMSE \(e), \(session.transferCount) transfers, \(session.transferBytes) bytes")
+        XCTAssertLessThan(e, 1e-9)
+        XCTAssertGreaterThanOrEqual(session.transferCount, 2 * 30, "q, k, v out and the attention result back, per layer")
+    }
+}
