@@ -33,8 +33,9 @@ public final class GGUFFile: @unchecked Sendable {
     private let file: MappedFile
     private let tensorIndex: [String: Int]
 
-    /// Opens and validates `path`.
-    public init(path: String) throws {
+    /// Opens and validates `path`. With `allowMissingData`, a header-only file (`switchyard synthesize
+    /// --header-only`: no tensor data) is accepted too; `weight(_:)` returns nil for tensors it lacks.
+    public init(path: String, allowMissingData: Bool = false) throws {
         self.path = path
         file = try MappedFile(path: path)
         var cursor = ByteCursor(bytes: file.bytes, owner: file)
@@ -116,7 +117,7 @@ public final class GGUFFile: @unchecked Sendable {
         let dataStart = (cursor.offset + alignment - 1) / alignment * alignment
         dataSectionOffset = dataStart
         let available = file.bytes.count - min(dataStart, file.bytes.count)
-        for t in raw {
+        for t in raw where !allowMissingData {
             guard t.offset <= UInt64(available), t.bytes <= available - Int(t.offset) else {
                 throw GGUFError.tensorOutOfBounds(tensor: t.name, offset: t.offset, size: t.bytes, fileSize: file.bytes.count)
             }
@@ -130,7 +131,7 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// The weight named `name` with its bytes in the mapping, or nil if the file lacks it.
     public func weight(_ name: String) -> WeightTensor? {
-        guard let info = tensorInfo(name) else { return nil }
+        guard let info = tensorInfo(name), dataSectionOffset + info.dataOffset + info.byteCount <= file.bytes.count else { return nil }
         let start = file.bytes.baseAddress! + dataSectionOffset + info.dataOffset
         return WeightTensor(name: name, format: info.format, shape: info.shape,
                             bytes: UnsafeRawBufferPointer(start: start, count: info.byteCount), owner: file)

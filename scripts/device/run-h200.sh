@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Switchyard's Vulkan backend against llama.cpp's on the lent NVIDIA H200 (the device tool runs this
+# from the repository root). Carried with the call (git-ignored):
+#   .build-static/release/switchyard             static Switchyard build with the Vulkan backend
+#   .device/bin/llama-bench                      llama.cpp 0c1e570, Vulkan backend, static (shared/device-vulkan.md)
+#   .device/lib/libvulkan.so.1, libgomp.so.1     Debian 12's Vulkan loader and OpenMP runtime
+#   .device/models/{smollm2,gemma3}.header.gguf  the real models' GGUF headers, without tensor data
+# What it does: points the Vulkan loader at NVIDIA's EGL library (the machine has no loader, and the
+# driver's own ICD file, naming libGLX, fails); writes same-shape random-weight models into /tmp with
+# `switchyard synthesize`; prints the GPU and `switchyard devices`; then, per model, alternates
+# llama-bench and `switchyard bench` on the GPU for 3 rounds (pp512 + tg128, 3 repetitions each).
+# Each result is $OUT/MODEL.TOOL.rROUND.json with its stderr beside it (.log); a tool that fails is
+# noted in $OUT/failures.txt and the run goes on.
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-/tmp/run-h200-out}; mkdir -p "$OUT"
+SY=$PWD/.build-static/release/switchyard
+LB=$PWD/.device/bin/llama-bench
+chmod +x "$SY" "$LB" 2>/dev/null
+
+export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+icd=$(mktemp --suffix=.json)
+printf '{"file_format_version":"1.0.1","ICD":{"library_path":"/usr/local/nvidia/lib64/libEGL_nvidia.so.0","api_version":"1.4.312"}}' > "$icd"
+export VK_DRIVER_FILES=$icd
+
+# run NAME COMMAND...: stdout to $OUT/NAME.json, stderr to $OUT/NAME.log; a failure is noted, not fatal.
+run() {
+    local name=$1; shift
+    echo "== $name" >&2
+    timeout 120 "$@" > "$OUT/$name.json" 2> "$OUT/$name.log"
+    local rc=$?
+    [ $rc -eq 0 ] || echo "$name: exit $rc: $(tail -n 3 "$OUT/$name.log" | tr '\n' ' ')" | tee -a "$OUT/failures.txt" >&2
+}
+
+models=/tmp/switchyard-models; mkdir -p "$models"
+for m in smollm2 gemma3; do
+    "$SY" synthesize --like .device/models/$m.header.gguf -o "$models/$m.gguf" ||
+        { echo "$m: synthesize failed" | tee -a "$OUT/failures.txt" >&2; rm -f "$models/$m.gguf"; }
+done
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/gpu.txt"
+"$SY" devices 2>&1 | tee "$OUT/devices.txt"
+
+for m in smollm2 gemma3; do
+    [ -f "$models/$m.gguf" ] || continue
+    for r in 1 2 3; do
+        run $m.llama-bench.r$r "$LB" -m "$models/$m.gguf" -ngl 99 -fa 1 -p 512 -n 128 -r 3 -o json
+        run $m.switchyard.r$r "$SY" bench -m "$models/$m.gguf" --policy vulkan -p 512 -n 128 -r 3 -o json
+    done
+done
+ls -l "$OUT" >&2
