@@ -78,6 +78,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     /// A software renderer is correct but no GPU: `auto` never picks it.
     public var runsOnRealHardware: Bool { !deviceDescription.isSoftwareRenderer }
 
+    public var activity: [String: Int] {
+        let s = lock.withLock { _ in statistics }
+        return ["submits": s.submits, "dispatches": s.dispatches, "barriers": s.barriers,
+                "bytes to device": s.bytesToDevice, "bytes from device": s.bytesFromDevice, "device memory bytes": deviceBytes]
+    }
+
     /// Bytes of GPU memory held now (weights, caches, activation blocks).
     public var deviceBytes: Int { device.allocatedBytes.load(ordering: .relaxed) }
 

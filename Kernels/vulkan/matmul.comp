@@ -14,6 +14,9 @@ layout(local_size_x = 256) in;
 layout(std430, set = 0, binding = 0) readonly buffer PassBuffer { uint pass_words[]; };
 #if defined(WEIGHT_F32) || defined(WEIGHT_F16) || defined(WEIGHT_BF16)
 layout(std430, set = 0, binding = 1) readonly buffer X { float x[]; };
+// The same bindings seen in 16-byte units, for k a multiple of 8 (rows then start 16-byte aligned).
+layout(std430, set = 0, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(std430, set = 0, binding = 2) readonly buffer Weights16 { uvec4 w_quads[]; };
 #else
 // Block formats have k a multiple of 32, so every row of x is vec4-aligned.
 layout(std430, set = 0, binding = 1) readonly buffer X { vec4 x4[]; };
@@ -67,10 +70,41 @@ void main() {
         float xv[8];
         float wv[8];
 #ifdef WEIGHT_PLAIN
-        for (uint i = 0u; i < 8u; i++) {
-            uint e = k0 + 8u * lq + i;
-            xv[i] = (tokOk && e < k) ? x[tok * k + e] : 0.0;
-            wv[i] = (rowOk && e < k) ? wPlain(rowByte, e) : 0.0;
+        uint e0 = k0 + 8u * lq;
+        if (k % 8u == 0u) {
+            // Whole runs of 8: two vec4 of x and 16 or 32 bytes of weights.
+            bool inK = e0 < k;
+            vec4 xa = vec4(0.0), xb = vec4(0.0), wa = vec4(0.0), wb = vec4(0.0);
+            if (tokOk && inK) {
+                xa = x4[(tok * k + e0) >> 2];
+                xb = x4[((tok * k + e0) >> 2) + 1u];
+            }
+            if (rowOk && inK) {
+#if defined(WEIGHT_F32)
+                uint q = (rowByte + 4u * e0) >> 4;
+                wa = uintBitsToFloat(w_quads[q]);
+                wb = uintBitsToFloat(w_quads[q + 1u]);
+#else
+                uvec4 h = w_quads[(rowByte + 2u * e0) >> 4];
+#if defined(WEIGHT_F16)
+                wa = vec4(unpackHalf2x16(h.x), unpackHalf2x16(h.y));
+                wb = vec4(unpackHalf2x16(h.z), unpackHalf2x16(h.w));
+#else
+                wa = uintBitsToFloat(uvec4(h.x << 16, h.x & 0xFFFF0000u, h.y << 16, h.y & 0xFFFF0000u));
+                wb = uintBitsToFloat(uvec4(h.z << 16, h.z & 0xFFFF0000u, h.w << 16, h.w & 0xFFFF0000u));
+#endif
+#endif
+            }
+            for (uint i = 0u; i < 4u; i++) {
+                xv[i] = xa[i]; xv[i + 4u] = xb[i];
+                wv[i] = wa[i]; wv[i + 4u] = wb[i];
+            }
+        } else {
+            for (uint i = 0u; i < 8u; i++) {
+                uint e = e0 + i;
+                xv[i] = (tokOk && e < k) ? x[tok * k + e] : 0.0;
+                wv[i] = (rowOk && e < k) ? wPlain(rowByte, e) : 0.0;
+            }
         }
         for (uint i = 0u; i < 8u; i++) {
             xs[(8u * lq + i) * 16u + sIdx][sComp] = xv[i];

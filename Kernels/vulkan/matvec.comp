@@ -8,7 +8,9 @@
 //
 // A workgroup of 128 invocations handles 128 / tpr rows; the tpr = 2^tprLog2 invocations of a row
 // stride over its units (block formats: parts of 8 elements, 4 to a group of 32; F32: elements;
-// F16/BF16: words of two elements), then reduce their partial sums in shared memory.
+// F16/BF16: words of two elements), several loads in flight per step, then reduce their partial
+// sums in shared memory. Block formats decode parts as small integers and multiply by the block
+// scale once per part (rawPart). The host picks tprLog2 (MatmulKernel.threadsPerRowLog2).
 // Dispatch: W = ceil(chunkRows / (128 >> tprLog2)) workgroups as (min(W, 65535), ceil(W / 65535), 1).
 
 layout(local_size_x = 128) in;
@@ -35,10 +37,7 @@ layout(push_constant) uniform Push {
 #include "include/weights.glsl"
 
 const uint WG = 128u;
-#ifndef MATVEC_TB
-#define MATVEC_TB 4u
-#endif
-const uint TB = MATVEC_TB;  // tokens per sweep over the weights
+const uint TB = 4u;  // tokens per sweep over the weights
 
 shared float red[TB * WG];
 

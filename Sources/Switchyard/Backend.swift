@@ -40,10 +40,14 @@ public protocol Backend: AnyObject, Sendable {
     /// False for a backend on an emulated unit (a software renderer standing in for a GPU): correct,
     /// but `auto` never picks it.
     var runsOnRealHardware: Bool { get }
+    /// Running totals of what the backend did, by name (a GPU's submits, dispatches, barriers,
+    /// bytes moved to and from the host; its device memory), for `bench`. Empty by default.
+    var activity: [String: Int] { get }
 }
 
 extension Backend {
     public var runsOnRealHardware: Bool { true }
+    public var activity: [String: Int] { [:] }
     /// Host-memory backends need no copies to take in or give out host tensors.
     public func upload(_ tensor: HostTensor) throws -> any BackendTensor { tensor }
     public func download(_ tensor: any BackendTensor) throws -> HostTensor {

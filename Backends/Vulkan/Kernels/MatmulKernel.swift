@@ -9,9 +9,10 @@ import Switchyard
 /// - More (prefill): `matmul_<format>`, workgroups of 256 computing 64 tokens × 64 rows:
 ///   (row tiles up to 65,535, token tiles, row tiles / 65,535). Push: n, k, m, firstRow, chunkRows.
 struct MatmulKernel: VulkanKernel {
-    /// Token counts up to which the matrix-vector kernel runs: it reads the weight once per 4
-    /// tokens, so beyond that the tiled kernel, which reads it once per 64, wins.
-    static let matvecTokens = 4
+    /// Token counts up to which the matrix-vector kernel runs. It sweeps the weight once per 4
+    /// tokens; the tiled kernel reads it once per 64 tokens but computes whole 64-token tiles, so
+    /// for few tokens it does mostly padding (on an H200, 8 tokens: ~2× faster by matvec).
+    static let matvecTokens = 8
     static let matvecGroupSize = 128
     static let tile = 64
 
@@ -34,9 +35,10 @@ struct MatmulKernel: VulkanKernel {
         let n = x.rows, k = x.columns, m = out.columns
         let limit = WorkgroupGrid.limit
         if n <= Self.matvecTokens {
-            let log2 = Self.threadsPerRowLog2(w.format, k: k)
-            let rowsPerGroup = Self.matvecGroupSize >> log2
+            let software = pass.device.description.isSoftwareRenderer
             for chunk in w.chunks where chunk.rows > 0 {
+                let log2 = Self.threadsPerRowLog2(w.format, k: k, rows: chunk.rows, software: software)
+                let rowsPerGroup = Self.matvecGroupSize >> log2
                 try pass.dispatch("matvec_" + w.format.rawValue, reads: [x.slice, chunk.slice], writes: [out.slice],
                                   push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows), .u(log2)],
                                   groups: WorkgroupGrid.groups((chunk.rows + rowsPerGroup - 1) / rowsPerGroup))
@@ -54,18 +56,27 @@ struct MatmulKernel: VulkanKernel {
         }
     }
 
-    /// log2 of the invocations that share a weight row in `matvec`: the largest power of two up to
-    /// 128 that leaves each at least two units of work (parts of 8 elements for block formats,
-    /// elements for F32, words of two elements for F16 and BF16), so short rows pack several to
-    /// a workgroup and long ones get the whole workgroup.
-    static func threadsPerRowLog2(_ format: WeightFormat, k: Int) -> Int {
+    /// log2 of the invocations that share a weight row in `matvec`. On a GPU: the fewest that
+    /// still give about 131,072 invocations in all (measured on an H200: fewer lanes per row mean
+    /// less reduction; too few starve the memory system), at least 8 for block formats and 32 for
+    /// plain ones (so a row's lanes read whole cache lines). On a software renderer at most 4
+    /// (lavapipe runs each workgroup on one core: barriers cost, width does not help). Always
+    /// capped so each invocation has at least two units of work (parts of 8 elements for block
+    /// formats, elements for F32, words of two elements for F16 and BF16).
+    static func threadsPerRowLog2(_ format: WeightFormat, k: Int, rows: Int, software: Bool) -> Int {
         let units: Int
         switch format {
         case .f32: units = k
         case .f16, .bf16: units = k / 2 + 1
         default: units = k / 8
         }
-        var log2 = 7
+        var log2: Int
+        if software {
+            log2 = 2
+        } else {
+            log2 = format.isQuantized ? 3 : 5
+            while log2 < 7 && rows << log2 < 131_072 { log2 += 1 }
+        }
         while log2 > 0 && (1 << log2) * 2 > units { log2 -= 1 }
         return log2
     }

@@ -117,6 +117,8 @@ class BenchRunner {
     var decodeProfile: OpProfile? { nil }
     /// Weight bytes one decode step reads.
     var bytesPerDecodeToken: Int? { nil }
+    /// Backend activity per decode token over the timed repetitions ("vulkan dispatches": 412, …).
+    var activityPerDecodeToken: [String: Double] { [:] }
 }
 
 final class SwitchyardRunner: BenchRunner {
@@ -125,6 +127,8 @@ final class SwitchyardRunner: BenchRunner {
     let generate: Int
     let prefill = OpProfile(), decode = OpProfile()
     private var warmedUp = false
+    private var decodeActivity: [String: Int] = [:]
+    private var decodedTokens = 0
 
     init(label: String, engine: Engine, prompt: [Int32], generate: Int) {
         self.engine = engine; self.prompt = prompt; self.generate = generate
@@ -141,14 +145,35 @@ final class SwitchyardRunner: BenchRunner {
         var token = argmax(logits)
         let firstToken = clock.now
         session.profile = warmedUp ? decode : nil
+        let before = activity()
         for _ in 0..<generate {
             logits = try session.forward([token], logits: .last)
             token = argmax(logits)
         }
         let end = clock.now
+        if warmedUp {
+            for (key, value) in activity() {
+                // Memory is a level, not a count: keep the latest.
+                if key.hasSuffix("memory bytes") { decodeActivity[key] = value } else { decodeActivity[key, default: 0] += value - (before[key] ?? 0) }
+            }
+            decodedTokens += generate
+        }
         warmedUp = true
         return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: (firstToken - start).seconds,
                            decodeSeconds: (end - firstToken).seconds)
+    }
+
+    /// Every backend's activity counters, keyed "backend counter".
+    private func activity() -> [String: Int] {
+        var all: [String: Int] = [:]
+        for backend in engine.backends { for (key, value) in backend.activity { all["\(backend.name) \(key)"] = value } }
+        return all
+    }
+
+    override var activityPerDecodeToken: [String: Double] {
+        Dictionary(uniqueKeysWithValues: decodeActivity.map { key, value in
+            (key, key.hasSuffix("memory bytes") ? Double(value) : Double(value) / Double(max(decodedTokens, 1)))
+        })
     }
 
     override var prefillProfile: OpProfile? { prefill }

@@ -13,6 +13,8 @@ struct BenchReport {
         let prefill: Stat, decode: Stat, firstTokenMs: Stat
         let decodeGBps: Stat?
         let profile: [(phase: String, key: OpProfile.Key, seconds: Double)]
+        /// Backend counters per decode token (memory counters: their change per token).
+        let activity: [String: Double]
     }
 
     let modelName: String, modelPath: String
@@ -35,7 +37,7 @@ struct BenchReport {
                        decode: Self.stat(decodeRates),
                        firstTokenMs: Self.stat(r.samples.map { $0.firstTokenSeconds * 1000 }),
                        decodeGBps: r.bytesPerDecodeToken.map { bytes in Self.stat(decodeRates.map { $0 * Double(bytes) / 1e9 }) },
-                       profile: profile)
+                       profile: profile, activity: r.activityPerDecodeToken)
         }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
@@ -75,6 +77,10 @@ struct BenchReport {
         }
         lines.append("")
         lines.append("peak RSS of this process: \(peakRSSBytes / (1 << 20)) MiB")
+        for row in rows where !row.activity.isEmpty {
+            let parts = row.activity.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value))" }
+            lines.append("\(row.label) per decode token: " + parts.joined(separator: ", "))
+        }
         for row in rows where !row.profile.isEmpty {
             for phase in ["prefill", "decode"] {
                 let entries = row.profile.filter { $0.phase == phase }
@@ -91,7 +97,7 @@ struct BenchReport {
         func stat(_ s: Stat) -> String { "{\"median\": \(JSON.number(s.median)), \"min\": \(JSON.number(s.min)), \"max\": \(JSON.number(s.max))}" }
         let rowsJSON = rows.map { row in
             let profile = row.profile.map { "{\"phase\": \"\($0.phase)\", \"op\": \"\($0.key.kind.rawValue)\", \"backend\": \(JSON.string($0.key.backend)), \"seconds\": \(JSON.number($0.seconds))}" }
-            return "{\"runtime\": \(JSON.string(row.label)), \"prefill_tok_s\": \(stat(row.prefill)), \"decode_tok_s\": \(stat(row.decode)), \"first_token_ms\": \(stat(row.firstTokenMs)), \"decode_gb_s\": \(row.decodeGBps.map(stat) ?? "null"), \"profile_seconds_per_repetition\": [\(profile.joined(separator: ", "))]}"
+            return "{\"runtime\": \(JSON.string(row.label)), \"prefill_tok_s\": \(stat(row.prefill)), \"decode_tok_s\": \(stat(row.decode)), \"first_token_ms\": \(stat(row.firstTokenMs)), \"decode_gb_s\": \(row.decodeGBps.map(stat) ?? "null"), \"profile_seconds_per_repetition\": [\(profile.joined(separator: ", "))], \"activity_per_decode_token\": {\(row.activity.sorted { $0.key < $1.key }.map { "\(JSON.string($0.key)): \(JSON.number($0.value))" }.joined(separator: ", "))}}"
         }
         return "{\"model\": \(JSON.string(modelName)), \"path\": \(JSON.string(modelPath)), \"prompt_tokens\": \(promptTokens), \"generated_tokens\": \(generate), \"repetitions\": \(repetitions), \"threads\": \(threads), \"cpu_tier\": \(JSON.string(cpuTier)), \"peak_rss_bytes\": \(peakRSSBytes), \"runtimes\": [\n  \(rowsJSON.joined(separator: ",\n  "))\n]}"
     }
