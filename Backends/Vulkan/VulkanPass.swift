@@ -17,11 +17,10 @@ enum PushValue {
     }
 }
 
-/// What a kernel records into: one segment's command buffer. It hands kernels their inputs and
-/// outputs as GPU tensors, owns the pass buffer (start position, token ids, RoPE tables: what
-/// changes from pass to pass, so the recorded commands themselves depend only on the pass shape),
-/// and places a global memory barrier before a dispatch only when it touches memory that an
-/// earlier dispatch since the last barrier wrote (or writes memory one read).
+/// What a kernel encodes into: one segment's list of dispatches. It hands kernels their inputs and
+/// outputs as GPU tensors and owns the pass buffer (start position, token ids, RoPE tables: what
+/// changes from pass to pass, so the dispatches themselves depend only on the pass shape and a
+/// recorded command buffer can be replayed; see `CommandRecording`).
 final class VulkanPass {
     let graph: ForwardGraph
     let context: PassContext
@@ -33,15 +32,12 @@ final class VulkanPass {
     /// Binding 0 of every dispatch.
     let passBuffer: BufferSlice
     private let ropeOffsets: [RopeKey: Int]
-    private let dummy: BufferSlice
-    private var written: [BufferSlice] = []
-    private var read: [BufferSlice] = []
-    private var boundPipeline: VkPipeline?
+    /// The segment's dispatches, in order, and the buffers each binds.
+    private(set) var commands: [DispatchCommand] = []
+    private(set) var slices: [[BufferSlice]] = []
     /// Every buffer the recorded commands use, held until the submit has finished (an input's last
     /// reader may drop it from the value store while its dispatch is still only recorded).
     private var inUse: [ObjectIdentifier: GPUBuffer] = [:]
-    private(set) var dispatches = 0
-    private(set) var barriers = 0
 
     struct RopeKey: Hashable {
         let dims: Int, base: Float, scale: Float
@@ -49,8 +45,8 @@ final class VulkanPass {
     }
 
     init(device: VulkanDevice, io: SegmentIO, layout: ActivationLayout, arena: GPUBuffer?, passBuffer: GPUBuffer,
-         dummy: BufferSlice, readback: @escaping (Int, String) throws -> BufferSlice) throws {
-        self.device = device; self.io = io; self.layout = layout; self.arena = arena; self.dummy = dummy
+         readback: @escaping (Int, String) throws -> BufferSlice) throws {
+        self.device = device; self.io = io; self.layout = layout; self.arena = arena
         self.readback = readback
         graph = io.graph
         context = io.pass
@@ -131,8 +127,9 @@ final class VulkanPass {
     /// Re-stores a tensor written in place (a KV cache).
     func store(_ id: ValueID, _ t: VulkanTensor) { io.store(id, t) }
 
-    /// Records one dispatch of kernel `shader`: binding 0 is the pass buffer, then `reads`, then
-    /// `writes`; `push` fills the push-constant block in order.
+    /// Adds one dispatch of kernel `shader`: binding 0 is the pass buffer, then `reads`, then
+    /// `writes`; `push` fills the push-constant block in order. The backend records (or replays)
+    /// the segment's dispatches once every node is encoded.
     func dispatch(_ shader: String, reads: [BufferSlice], writes: [BufferSlice], push: [PushValue], groups: (Int, Int, Int)) throws {
         let bound = [passBuffer] + reads + writes
         precondition(bound.count <= VulkanDevice.bindingCount, "\(shader): too many bindings")
@@ -141,56 +138,10 @@ final class VulkanPass {
         guard groups.0 <= 65_535, groups.1 <= 65_535, groups.2 <= 65_535 else {
             throw VulkanError.unsupported("\(shader): \(groups) workgroups exceed the dispatch limit")
         }
-        let pipeline = try device.pipeline(shader)
-        let hazard = reads.contains { r in written.contains { $0.overlaps(r) } }
-            || writes.contains { w in written.contains { $0.overlaps(w) } || read.contains { $0.overlaps(w) } }
-        if hazard { memoryBarrier(dstStage: VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, dstAccess: VK_ACCESS_SHADER_READ_BIT.rawValue | VK_ACCESS_SHADER_WRITE_BIT.rawValue) }
-        written += writes
-        read += reads
-        for s in reads + writes { inUse[ObjectIdentifier(s.buffer)] = s.buffer }
-
-        let set = try device.makeDescriptorSet()
-        var infos = (0..<VulkanDevice.bindingCount).map { i -> VkDescriptorBufferInfo in
-            let s = i < bound.count ? bound[i] : dummy
-            return VkDescriptorBufferInfo(buffer: s.buffer.handle, offset: VkDeviceSize(s.offset), range: VkDeviceSize(s.byteCount))
-        }
-        infos.withUnsafeMutableBufferPointer { infos in
-            var writes = (0..<VulkanDevice.bindingCount).map { i -> VkWriteDescriptorSet in
-                var w = VkWriteDescriptorSet()
-                w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
-                w.dstSet = set
-                w.dstBinding = UInt32(i)
-                w.descriptorCount = 1
-                w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                w.pBufferInfo = UnsafePointer(infos.baseAddress! + i)
-                return w
-            }
-            sy_vkUpdateDescriptorSets!(device.handle, UInt32(writes.count), &writes, 0, nil)
-        }
-        let commands = device.commandBuffer
-        if boundPipeline != pipeline {
-            sy_vkCmdBindPipeline!(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline)
-            boundPipeline = pipeline
-        }
-        var sets: VkDescriptorSet? = set
-        sy_vkCmdBindDescriptorSets!(commands, VK_PIPELINE_BIND_POINT_COMPUTE, device.pipelineLayout, 0, 1, &sets, 0, nil)
-        if !push.isEmpty {
-            let words = push.map(\.word)
-            words.withUnsafeBytes { sy_vkCmdPushConstants!(commands, device.pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32($0.count), $0.baseAddress) }
-        }
-        sy_vkCmdDispatch!(commands, UInt32(groups.0), UInt32(groups.1), UInt32(groups.2))
-        dispatches += 1
-    }
-
-    /// Makes every shader write so far visible to what follows (`dstStage`/`dstAccess`).
-    func memoryBarrier(dstStage: VkPipelineStageFlagBits, dstAccess: UInt32) {
-        var barrier = VkMemoryBarrier()
-        barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER
-        barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT.rawValue
-        barrier.dstAccessMask = dstAccess
-        sy_vkCmdPipelineBarrier!(device.commandBuffer, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT.rawValue, dstStage.rawValue, 0, 1, &barrier, 0, nil, 0, nil)
-        written.removeAll(keepingCapacity: true)
-        read.removeAll(keepingCapacity: true)
-        barriers += 1
+        for s in bound { inUse[ObjectIdentifier(s.buffer)] = s.buffer }
+        commands.append(DispatchCommand(
+            shader: shader, bindings: bound.map { .init(buffer: $0.buffer.serial, offset: $0.offset, byteCount: $0.byteCount) },
+            push: push.map(\.word), groups: [groups.0, groups.1, groups.2], reads: reads.count))
+        slices.append(bound)
     }
 }

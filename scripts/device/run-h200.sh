@@ -5,8 +5,10 @@
 #   .device/bin/llama-bench                      llama.cpp 0c1e570, Vulkan backend, static (shared/device-vulkan.md)
 #   .device/lib/libvulkan.so.1, libgomp.so.1     Debian 12's Vulkan loader and OpenMP runtime
 #   .device/models/{smollm2,gemma3}.header.gguf  the real models' GGUF headers, without tensor data
+#   .device/gldebs/*.deb                         Debian's GL dispatch libraries (fallback, below)
 # What it does: points the Vulkan loader at NVIDIA's EGL library (the machine has no loader, and the
-# driver's own ICD file, naming libGLX, fails); writes same-shape random-weight models into /tmp with
+# driver's own ICD file, naming libGLX, fails); if that finds no NVIDIA device, unpacks the GL
+# dispatch libraries and points the loader at NVIDIA's GLX library instead; writes same-shape random-weight models into /tmp with
 # `switchyard synthesize`; prints the GPU and `switchyard devices`; then, per model, alternates
 # llama-bench and `switchyard bench` on the GPU for 3 rounds (pp512 + tg128, 3 repetitions each).
 # Each result is $OUT/MODEL.TOOL.rROUND.json with its stderr beside it (.log); a tool that fails is
@@ -22,12 +24,17 @@ export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 icd=$(mktemp --suffix=.json)
 printf '{"file_format_version":"1.0.1","ICD":{"library_path":"/usr/local/nvidia/lib64/libEGL_nvidia.so.0","api_version":"1.4.312"}}' > "$icd"
 export VK_DRIVER_FILES=$icd
+if ! "$SY" devices 2>&1 | grep -q NVIDIA; then
+    echo "EGL ICD found no NVIDIA device; trying GLX with Debian's GL dispatch libraries" >&2
+    for f in .device/gldebs/*.deb; do dpkg -x "$f" /; done; ldconfig
+    printf '{"file_format_version":"1.0.1","ICD":{"library_path":"/usr/local/nvidia/lib64/libGLX_nvidia.so.0","api_version":"1.4.312"}}' > "$icd"
+fi
 
 # run NAME COMMAND...: stdout to $OUT/NAME.json, stderr to $OUT/NAME.log; a failure is noted, not fatal.
 run() {
     local name=$1; shift
     echo "== $name" >&2
-    timeout 120 "$@" > "$OUT/$name.json" 2> "$OUT/$name.log"
+    timeout 90 "$@" > "$OUT/$name.json" 2> "$OUT/$name.log"
     local rc=$?
     [ $rc -eq 0 ] || echo "$name: exit $rc: $(tail -n 3 "$OUT/$name.log" | tr '\n' ' ')" | tee -a "$OUT/failures.txt" >&2
 }
@@ -41,11 +48,21 @@ done
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/gpu.txt"
 "$SY" devices 2>&1 | tee "$OUT/devices.txt"
 
+# Correctness on the GPU: every op of a pass against the reference backend (per-layer NMSE,
+# teacher-forced top-1 agreement, KL), on the first 2,000 characters of the evaluation text.
+head -c 2000 Tests/SwitchyardTests/Fixtures/eval-text.txt > /tmp/check-text.txt
+for m in smollm2 gemma3; do
+    [ -f "$models/$m.gguf" ] || continue
+    echo "== $m.check" >&2
+    timeout 150 "$SY" check -m "$models/$m.gguf" --policy reference --policy vulkan -t 16 -f /tmp/check-text.txt > "$OUT/$m.check.txt" 2>&1 ||
+        echo "$m.check: exit $?" | tee -a "$OUT/failures.txt" >&2
+done
+
 for m in smollm2 gemma3; do
     [ -f "$models/$m.gguf" ] || continue
     for r in 1 2 3; do
         run $m.llama-bench.r$r "$LB" -m "$models/$m.gguf" -ngl 99 -fa 1 -p 512 -n 128 -r 3 -o json
-        run $m.switchyard.r$r "$SY" bench -m "$models/$m.gguf" --policy vulkan -p 512 -n 128 -r 3 -o json
+        run $m.switchyard.r$r "$SY" bench -m "$models/$m.gguf" --backend vulkan -p 512 -n 128 -r 3 -o json
     done
 done
 ls -l "$OUT" >&2

@@ -1,4 +1,5 @@
 import CVulkan
+import Synchronization
 
 /// One VkBuffer with its own memory, mapped for the host for its whole life (every memory type
 /// Switchyard uses is host-visible and coherent: lavapipe's only type, and the full-BAR
@@ -10,10 +11,15 @@ final class GPUBuffer: @unchecked Sendable {
     let byteCount: Int
     /// Host address of byte 0.
     let contents: UnsafeMutableRawPointer
+    /// Unique for the process's life (a handle or an address can be reused after a free), so a
+    /// recording can tell that a pass binds the very buffers it was recorded with.
+    let serial: Int
+    private static let serials = Atomic<Int>(0)
 
     init(device: VulkanDevice, byteCount: Int, memoryType: UInt32, what: @autoclosure () -> String) throws {
         self.device = device
         self.byteCount = byteCount
+        serial = Self.serials.add(1, ordering: .relaxed).newValue
         var info = VkBufferCreateInfo()
         info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO
         info.size = VkDeviceSize(max(byteCount, 4))

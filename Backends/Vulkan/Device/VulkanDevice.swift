@@ -2,8 +2,8 @@ import CVulkan
 import Synchronization
 
 /// A logical device with one compute queue, the memory types Switchyard allocates from, the
-/// shared descriptor-set and pipeline layouts, the compiled pipelines, and the command buffer one
-/// segment is recorded into. Not thread-safe: the backend serialises its use.
+/// shared descriptor-set and pipeline layouts, the compiled pipelines, the command pool that
+/// recordings allocate from, and the fence a submit waits on. Not thread-safe: the backend serialises its use.
 final class VulkanDevice: @unchecked Sendable {
     /// Storage-buffer bindings every kernel's descriptor set has (binding 0 is the pass buffer).
     static let bindingCount = 8
@@ -21,12 +21,8 @@ final class VulkanDevice: @unchecked Sendable {
     let setLayout: VkDescriptorSetLayout
     let pipelineLayout: VkPipelineLayout
     let commandPool: VkCommandPool
-    let commandBuffer: VkCommandBuffer
     let fence: VkFence
     private var pipelines: [String: VkPipeline] = [:]
-    private var descriptorPools: [VkDescriptorPool] = []
-    private var setsInPool = 0
-    private static let setsPerPool = 1024
     /// Bytes currently allocated on the device.
     let allocatedBytes = Atomic<Int>(0)
 
@@ -114,14 +110,6 @@ final class VulkanDevice: @unchecked Sendable {
         var pool: VkCommandPool?
         try check(sy_vkCreateCommandPool!(handle, &poolInfo, nil, &pool), "vkCreateCommandPool")
         commandPool = pool!
-        var allocate = VkCommandBufferAllocateInfo()
-        allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
-        allocate.commandPool = commandPool
-        allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
-        allocate.commandBufferCount = 1
-        var commandBuffer: VkCommandBuffer?
-        try check(sy_vkAllocateCommandBuffers!(handle, &allocate, &commandBuffer), "vkAllocateCommandBuffers")
-        self.commandBuffer = commandBuffer!
         var fenceInfo = VkFenceCreateInfo()
         fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
         var fence: VkFence?
@@ -132,7 +120,6 @@ final class VulkanDevice: @unchecked Sendable {
     deinit {
         _ = sy_vkDeviceWaitIdle!(handle)
         for p in pipelines.values { sy_vkDestroyPipeline!(handle, p, nil) }
-        for p in descriptorPools { sy_vkDestroyDescriptorPool!(handle, p, nil) }
         sy_vkDestroyFence!(handle, fence, nil)
         sy_vkDestroyCommandPool!(handle, commandPool, nil)
         sy_vkDestroyPipelineLayout!(handle, pipelineLayout, nil)
@@ -174,46 +161,8 @@ final class VulkanDevice: @unchecked Sendable {
         return pipeline!
     }
 
-    /// A fresh descriptor set (valid until `resetDescriptors`).
-    func makeDescriptorSet() throws -> VkDescriptorSet {
-        if setsInPool == Self.setsPerPool { poolCursor += 1; setsInPool = 0 }
-        if poolCursor == descriptorPools.count {
-            var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(Self.setsPerPool * Self.bindingCount))
-            var info = VkDescriptorPoolCreateInfo()
-            info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO
-            info.maxSets = UInt32(Self.setsPerPool)
-            info.poolSizeCount = 1
-            var pool: VkDescriptorPool?
-            try withUnsafePointer(to: &size) { size in
-                info.pPoolSizes = size
-                try check(sy_vkCreateDescriptorPool!(handle, &info, nil, &pool), "vkCreateDescriptorPool")
-            }
-            descriptorPools.append(pool!)
-        }
-        var layout: VkDescriptorSetLayout? = setLayout
-        var info = VkDescriptorSetAllocateInfo()
-        info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO
-        info.descriptorPool = descriptorPools[poolCursor]
-        info.descriptorSetCount = 1
-        var set: VkDescriptorSet?
-        try withUnsafePointer(to: &layout) { layout in
-            info.pSetLayouts = layout
-            try check(sy_vkAllocateDescriptorSets!(handle, &info, &set), "vkAllocateDescriptorSets")
-        }
-        setsInPool += 1
-        return set!
-    }
-    private var poolCursor = 0
-
-    /// Frees every descriptor set (the previous segment has finished).
-    func resetDescriptors() {
-        for p in descriptorPools { _ = sy_vkResetDescriptorPool!(handle, p, 0) }
-        poolCursor = 0
-        setsInPool = 0
-    }
-
-    /// Submits the recorded command buffer and waits for it to finish.
-    func submitAndWait() throws {
+    /// Submits `commandBuffer` and waits for it to finish.
+    func submitAndWait(_ commandBuffer: VkCommandBuffer) throws {
         var buffer: VkCommandBuffer? = commandBuffer
         var info = VkSubmitInfo()
         info.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
