@@ -3,6 +3,7 @@
 # from the repository root). Carried with the call (git-ignored):
 #   .build-static/release/switchyard             static Switchyard build with the Vulkan backend
 #   .device/bin/llama-bench                      llama.cpp 0c1e570, Vulkan backend, static (shared/device-vulkan.md)
+#   (or both gzipped as .device/pack/{switchyard,llama-bench}.gz)
 #   .device/lib/libvulkan.so.1, libgomp.so.1     Debian 12's Vulkan loader and OpenMP runtime
 #   .device/models/{smollm2,gemma3}.header.gguf  the real models' GGUF headers, without tensor data
 #   .device/gldebs/*.deb                         Debian's GL dispatch libraries (fallback, below)
@@ -18,6 +19,10 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/run-h200-out}; mkdir -p "$OUT"
 SY=$PWD/.build-static/release/switchyard
 LB=$PWD/.device/bin/llama-bench
+# The binaries may travel gzipped (.device/pack/*.gz) to stay within what one call carries.
+mkdir -p "$(dirname "$SY")" "$(dirname "$LB")"
+[ -f "$SY" ] || gunzip -c .device/pack/switchyard.gz > "$SY"
+[ -f "$LB" ] || gunzip -c .device/pack/llama-bench.gz > "$LB"
 chmod +x "$SY" "$LB" 2>/dev/null
 
 export LD_LIBRARY_PATH=$PWD/.device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
