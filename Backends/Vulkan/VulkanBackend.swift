@@ -179,11 +179,15 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             }
             do {
                 for node in segment.nodes {
+                    pass.currentLabel = node.kind.rawValue
                     try Self.kernels[node.kind]!.encode(node, pass)
                     io.release(after: node)
                 }
                 // Replay the recording of this segment shape when the pass binds the same buffers
                 // with the same constants (the steady state of decode); record it anew otherwise.
+                // Timed recordings (bench's profile) are kept apart from plain ones.
+                let timed = io.profile != nil && device.supportsTimestamps
+                let key = timed ? key + "/timed" : key
                 let recording: CommandRecording
                 if let cached = recordings[key], cached.commands == pass.commands {
                     recording = cached
@@ -191,10 +195,15 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
                 } else {
                     recordings[key] = nil
                     if recordings.count >= 16 { recordings.removeAll() }
-                    recording = try CommandRecording(device: device, commands: pass.commands, slices: pass.slices, dummy: dummy.whole)
+                    recording = try CommandRecording(device: device, commands: pass.commands, slices: pass.slices, dummy: dummy.whole, timed: timed)
                     recordings[key] = recording
                 }
                 try recording.submitAndWait()
+                if let profile = io.profile, let seconds = try recording.dispatchSeconds() {
+                    for (command, s) in zip(recording.commands, seconds) {
+                        if let kind = OpKind(rawValue: command.label) { profile.add(kind, backend: name, seconds: s) }
+                    }
+                }
                 statistics.submits += 1
                 statistics.dispatches += recording.commands.count
                 statistics.barriers += recording.barriers

@@ -32,6 +32,8 @@ final class VulkanPass {
     /// Binding 0 of every dispatch.
     let passBuffer: BufferSlice
     private let ropeOffsets: [RopeKey: Int]
+    /// What the dispatches being added count towards in a profile (the node's op kind).
+    var currentLabel = ""
     /// The segment's dispatches, in order, and the buffers each binds.
     private(set) var commands: [DispatchCommand] = []
     private(set) var slices: [[BufferSlice]] = []
@@ -141,7 +143,7 @@ final class VulkanPass {
         for s in bound { inUse[ObjectIdentifier(s.buffer)] = s.buffer }
         commands.append(DispatchCommand(
             shader: shader, bindings: bound.map { .init(buffer: $0.buffer.serial, offset: $0.offset, byteCount: $0.byteCount) },
-            push: push.map(\.word), groups: [groups.0, groups.1, groups.2], reads: reads.count))
+            push: push.map(\.word), groups: [groups.0, groups.1, groups.2], reads: reads.count, label: currentLabel))
         slices.append(bound)
     }
 }

@@ -17,6 +17,11 @@ public final class OpProfile: Sendable {
         totals.withLock { $0[Key(kind: kind, backend: backend), default: .zero] += elapsed }
     }
 
+    /// Adds `seconds` to `kind` on `backend` (a GPU's timestamps, read after the fact).
+    public func add(_ kind: OpKind, backend: String, seconds: Double) {
+        totals.withLock { $0[Key(kind: kind, backend: backend), default: .zero] += .nanoseconds(Int64(seconds * 1e9)) }
+    }
+
     /// Seconds per (op kind, backend), largest first.
     public var seconds: [(key: Key, seconds: Double)] {
         totals.withLock { $0 }.map { ($0.key, Double($0.value.components.seconds) + Double($0.value.components.attoseconds) * 1e-18) }

@@ -15,10 +15,11 @@ final class CLITests: XCTestCase {
         return dir.appendingPathComponent("switchyard")
     }
 
-    func run(_ arguments: [String]) throws -> Result {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = Self.tool
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -158,5 +159,48 @@ final class CLITests: XCTestCase {
         let bad = try run(["check", "-m", "smollm2", "--policy", "reference"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("exactly two --policy"), bad.stderr)
+    }
+
+    /// `devices` lists lavapipe as a software renderer (so `auto` stays on the CPU); without a
+    /// Vulkan driver it says why in one sentence, and `--backend vulkan` is a clear error, not a crash.
+    func testDevicesAndAMissingGPU() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let listed = try run(["devices"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        if !VulkanUnderTest.skipped {
+            XCTAssertTrue(listed.stdout.contains("software renderer") || listed.stdout.contains("GPU"), listed.stdout)
+            XCTAssertTrue(listed.stdout.contains("max storage-buffer range"), listed.stdout)
+        }
+        let noDriver = ["VK_DRIVER_FILES": "/nonexistent/icd.json", "VK_ICD_FILENAMES": "/nonexistent/icd.json"]
+        let none = try run(["devices"], environment: noDriver)
+        XCTAssertEqual(none.status, 0, none.stderr)
+        XCTAssertTrue(none.stdout.contains("No GPU backend here") && none.stdout.contains("runs on the CPU"), none.stdout)
+        let refused = try run(["generate", "-m", "smollm2", "-p", "Hi", "-n", "2", "--backend", "vulkan"], environment: noDriver)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("Vulkan is not available"), refused.stderr)
+        let auto = try run(["generate", "-m", "smollm2", "-p", "Hi", "-n", "2", "--temp", "0"], environment: noDriver)
+        XCTAssertEqual(auto.status, 0, auto.stderr)
+        let badDevice = try run(["generate", "-m", "smollm2", "-p", "Hi", "-n", "2", "--backend", "vulkan", "--device", "7"])
+        XCTAssertEqual(badDevice.status, 1)
+        XCTAssertTrue(badDevice.stderr.contains("no Vulkan device 7") || badDevice.stderr.contains("Vulkan is not available"), badDevice.stderr)
+    }
+
+    /// `score` and `check` run on the GPU backend (lavapipe in CI).
+    func testScoreAndCheckOnVulkan() throws {
+        if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1") }
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let text = NSTemporaryDirectory() + "switchyard-vk-\(UUID().uuidString).txt"
+        try "The railway yard sorts cars by destination, one at a time.".write(toFile: text, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: text) }
+        let score = try run(["score", "-m", "smollm2", "-f", text, "--backend", "vulkan"])
+        XCTAssertEqual(score.status, 0, score.stderr)
+        XCTAssertTrue(score.stdout.contains("perplexity"), score.stdout)
+        let check = try run(["check", "-m", "smollm2", "--policy", "reference", "--policy", "vulkan", "-f", text, "-t", "2"])
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stdout.contains("no op departs"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("top-1 agreement"), check.stdout)
+        let plan = try run(["plan", "-m", "smollm2", "--policy", "vulkan,blas", "--route", "attention=blas"])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("transfers in"), plan.stdout)
     }
 }

@@ -14,6 +14,8 @@ struct DispatchCommand: Equatable {
     let groups: [Int]
     /// How many of `bindings` (after binding 0, the pass buffer) are reads; the rest are writes.
     let reads: Int
+    /// What the time of this dispatch counts towards (the op kind).
+    let label: String
 }
 
 /// A segment's dispatches recorded into a command buffer of its own, with its own descriptor sets,
@@ -27,11 +29,25 @@ final class CommandRecording {
     private let device: VulkanDevice
     private let commandBuffer: VkCommandBuffer
     private let descriptorPool: VkDescriptorPool
+    /// One timestamp before the first dispatch and one after each, when timed.
+    private let queryPool: VkQueryPool?
 
-    /// Records `commands`; `slices[i]` are the buffers of `commands[i]`'s bindings.
-    init(device: VulkanDevice, commands: [DispatchCommand], slices: [[BufferSlice]], dummy: BufferSlice) throws {
+    /// Records `commands`; `slices[i]` are the buffers of `commands[i]`'s bindings. With `timed`,
+    /// a timestamp follows every dispatch (`dispatchSeconds` reads them after a submit).
+    init(device: VulkanDevice, commands: [DispatchCommand], slices: [[BufferSlice]], dummy: BufferSlice, timed: Bool) throws {
         self.device = device
         self.commands = commands
+        if timed {
+            var info = VkQueryPoolCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
+            info.queryType = VK_QUERY_TYPE_TIMESTAMP
+            info.queryCount = UInt32(commands.count + 1)
+            var pool: VkQueryPool?
+            try check(sy_vkCreateQueryPool!(device.handle, &info, nil, &pool), "vkCreateQueryPool")
+            queryPool = pool
+        } else {
+            queryPool = nil
+        }
         let count = max(commands.count, 1)
         var size = VkDescriptorPoolSize(type: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptorCount: UInt32(count * VulkanDevice.bindingCount))
         var poolInfo = VkDescriptorPoolCreateInfo()
@@ -59,11 +75,13 @@ final class CommandRecording {
         commandBuffer = buffer!
         var barrierCount = 0
         do {
-            barrierCount = try Self.record(commands, slices: slices, dummy: dummy, into: commandBuffer, device: device, pool: pool!)
+            barrierCount = try Self.record(commands, slices: slices, dummy: dummy, into: commandBuffer, device: device, pool: pool!,
+                                           queries: queryPool)
         } catch {
             var b: VkCommandBuffer? = commandBuffer
             sy_vkFreeCommandBuffers!(device.handle, device.commandPool, 1, &b)
             sy_vkDestroyDescriptorPool!(device.handle, pool, nil)
+            if let queryPool { sy_vkDestroyQueryPool!(device.handle, queryPool, nil) }
             throw error
         }
         barriers = barrierCount
@@ -73,17 +91,38 @@ final class CommandRecording {
         var b: VkCommandBuffer? = commandBuffer
         sy_vkFreeCommandBuffers!(device.handle, device.commandPool, 1, &b)
         sy_vkDestroyDescriptorPool!(device.handle, descriptorPool, nil)
+        if let queryPool { sy_vkDestroyQueryPool!(device.handle, queryPool, nil) }
     }
 
     /// Submits the recording and waits for the GPU to finish it.
     func submitAndWait() throws { try device.submitAndWait(commandBuffer) }
 
+    /// GPU seconds of each dispatch in the latest submit (from the end of the one before, so a
+    /// barrier's wait counts towards the dispatch after it); nil when not timed.
+    func dispatchSeconds() throws -> [Double]? {
+        guard let queryPool else { return nil }
+        let count = commands.count + 1
+        var ticks = [UInt64](repeating: 0, count: count)
+        let flags = VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue
+        try ticks.withUnsafeMutableBytes {
+            try check(sy_vkGetQueryPoolResults!(device.handle, queryPool, 0, UInt32(count), $0.count, $0.baseAddress, 8, flags),
+                      "vkGetQueryPoolResults")
+        }
+        let period = device.description.timestampPeriod * 1e-9
+        return (0..<commands.count).map { Double(ticks[$0 + 1] &- ticks[$0]) * period }
+    }
+
     /// Records the dispatches with the barriers they need; returns the barrier count.
     private static func record(_ commands: [DispatchCommand], slices: [[BufferSlice]], dummy: BufferSlice,
-                               into commandBuffer: VkCommandBuffer, device: VulkanDevice, pool: VkDescriptorPool) throws -> Int {
+                               into commandBuffer: VkCommandBuffer, device: VulkanDevice, pool: VkDescriptorPool,
+                               queries: VkQueryPool?) throws -> Int {
         var begin = VkCommandBufferBeginInfo()
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         try check(sy_vkBeginCommandBuffer!(commandBuffer, &begin), "vkBeginCommandBuffer")
+        if let queries {
+            sy_vkCmdResetQueryPool!(commandBuffer, queries, 0, UInt32(commands.count + 1))
+            sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 0)
+        }
         var written: [BufferSlice] = [], read: [BufferSlice] = []
         var barriers = 0
         func barrier(_ dstStage: VkPipelineStageFlagBits, _ dstAccess: UInt32) {
@@ -97,7 +136,8 @@ final class CommandRecording {
         }
         var boundPipeline: VkPipeline?
         var layout: VkDescriptorSetLayout? = device.setLayout
-        for (command, bound) in zip(commands, slices) {
+        for (index, (command, bound)) in zip(commands, slices).enumerated() {
+            defer { if let queries { sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, UInt32(index + 1)) } }
             let reads = bound[1...command.reads], writes = bound[(command.reads + 1)...]
             let hazard = reads.contains { r in written.contains { $0.overlaps(r) } }
                 || writes.contains { w in written.contains { $0.overlaps(w) } || read.contains { $0.overlaps(w) } }

@@ -14,6 +14,8 @@ final class VulkanDevice: @unchecked Sendable {
     let handle: VkDevice
     let queue: VkQueue
     let queueFamily: UInt32
+    /// Whether the queue can time dispatches (for `bench`'s per-op profile).
+    let supportsTimestamps: Bool
     /// Weights, activations, caches: device-local and host-visible where the device has it.
     let deviceMemoryType: UInt32
     /// Values the host reads back (logits): host-cached where the device has it.
@@ -37,6 +39,7 @@ final class VulkanDevice: @unchecked Sendable {
             throw VulkanError.unavailable("\(description.name) has no compute queue")
         }
         queueFamily = UInt32(family)
+        supportsTimestamps = families[family].timestampValidBits > 0 && description.timestampPeriod > 0
 
         var priority: Float = 1
         var queueInfo = VkDeviceQueueCreateInfo()

@@ -21,6 +21,8 @@ public struct VulkanDeviceDescription: Sendable {
     public let maxStorageBufferRange: Int
     /// Alignment of a storage-buffer binding's offset, in bytes.
     public let storageBufferOffsetAlignment: Int
+    /// Nanoseconds per timestamp tick.
+    public let timestampPeriod: Double
     // A physical device handle is an immutable identifier, valid for the process's life.
     nonisolated(unsafe) let handle: VkPhysicalDevice
 }
@@ -106,7 +108,8 @@ final class VulkanInstance: @unchecked Sendable {
             index: index, name: name, type: type, apiVersion: "\(v >> 22).\((v >> 12) & 0x3FF).\(v & 0xFFF)",
             heaps: heaps, subgroupSize: Int(subgroup.subgroupSize),
             maxStorageBufferRange: Int(p.limits.maxStorageBufferRange),
-            storageBufferOffsetAlignment: Int(p.limits.minStorageBufferOffsetAlignment), handle: device)
+            storageBufferOffsetAlignment: Int(p.limits.minStorageBufferOffsetAlignment),
+            timestampPeriod: Double(p.limits.timestampPeriod), handle: device)
     }
 }
 
