@@ -253,6 +253,16 @@ private enum Cases {
         .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 24, scale: 0.2, window: 100), n: 3, start: 150, capacity: 103),
         // Several 64-row blocks, each computing only the positions its rows see.
         .attention(AttentionParameters(heads: 2, kvHeads: 1, headDim: 16, scale: 0.25, softcap: 3), n: 130, start: 6, amplitude: 2),
+        // Real shapes, long spans: prefill tiles straddling the window edge and the ring's wrap
+        // (Gemma 3: MQA 4/1, headDim 256, window 512; SmolLM2: GQA 9/3, headDim 64).
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, window: 512), n: 100, start: 500, capacity: 612),
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, window: 512), n: 100, start: 600, capacity: 612),
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, window: 512), n: 1, start: 1300, capacity: 612),
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, softcap: 5), n: 37, start: 3, amplitude: 3),
+        .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125, window: 512), n: 100, start: 500, capacity: 612),
+        .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125), n: 1, start: 1100),
+        .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125), n: 77, start: 1000),
+        .attention(AttentionParameters(heads: 6, kvHeads: 2, headDim: 24, scale: 0.2, window: 20), n: 45, start: 30, capacity: 64),
     ]
 
     /// Decode and prefill, at 0 and later, filling the cache exactly and not, and wrapping a ring.
