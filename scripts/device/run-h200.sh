@@ -67,7 +67,11 @@ for m in smollm2 gemma3; do
     [ -f "$models/$m.gguf" ] || continue
     for r in 1 2 3; do
         run $m.llama-bench.r$r "$LB" -m "$models/$m.gguf" -ngl 99 -fa 1 -p 512 -n 128 -r 3 -o json
-        run $m.switchyard.r$r "$SY" bench -m "$models/$m.gguf" --backend vulkan -p 512 -n 128 -r 3 -o json
+        run $m.switchyard.r$r "$SY" bench -m "$models/$m.gguf" --backend vulkan -p 512 -n 128 -r 3 -o json --no-profile
     done
+done
+# Where the GPU's time goes: the same bench once more with a timestamp after every dispatch.
+for m in smollm2 gemma3; do
+    [ -f "$models/$m.gguf" ] && run $m.profile "$SY" bench -m "$models/$m.gguf" --backend vulkan -p 512 -n 128 -r 2
 done
 ls -l "$OUT" >&2

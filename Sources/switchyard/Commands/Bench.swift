@@ -15,6 +15,8 @@ struct Bench: ParsableCommand {
     @OptionGroup var model: ModelOption
     @Option(name: .customLong("policy"), help: "A policy or backend to measure; repeat to compare several (default: auto).")
     var policies: [String] = []
+    @Flag(name: .customLong("no-profile"), help: "Skip the per-op profile (on a GPU it times every dispatch with timestamps, which costs a little).")
+    var noProfile = false
     @Option(name: .customLong("backend"), help: "A backend to measure on its own (same as --policy NAME); repeatable.")
     var backends: [String] = []
     @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`).")
@@ -56,7 +58,8 @@ struct Bench: ParsableCommand {
             let policy = try registry.policy(named: name, options: options)
             let engine = try Engine(model: loaded, backends: try registry.backends(for: policy, options: options), policy: policy,
                                     contextLength: context, batchSize: max(promptTokens, 1))
-            runners.append(SwitchyardRunner(label: name == policy.description ? name : "\(name) (\(policy))", engine: engine, prompt: prompt, generate: generate))
+            runners.append(SwitchyardRunner(label: name == policy.description ? name : "\(name) (\(policy))", engine: engine, prompt: prompt,
+                                            generate: generate, profiled: !noProfile))
         }
         if vsLlamaCpp {
             runners.append(try LlamaCppRunner(python: llamaPython, modelPath: loaded.path, threads: threads, context: context,
@@ -130,21 +133,23 @@ final class SwitchyardRunner: BenchRunner {
     private var decodeActivity: [String: Int] = [:]
     private var decodedTokens = 0
 
-    init(label: String, engine: Engine, prompt: [Int32], generate: Int) {
-        self.engine = engine; self.prompt = prompt; self.generate = generate
+    let profiled: Bool
+
+    init(label: String, engine: Engine, prompt: [Int32], generate: Int, profiled: Bool) {
+        self.engine = engine; self.prompt = prompt; self.generate = generate; self.profiled = profiled
         super.init(label: label)
     }
 
     override func measure() throws -> BenchSample {
         let session = engine.makeSession()
         let clock = ContinuousClock()
-        session.profile = warmedUp ? prefill : nil
+        session.profile = warmedUp && profiled ? prefill : nil
         let start = clock.now
         var logits = try session.forward(prompt, logits: .last)
         let prefilled = clock.now
         var token = argmax(logits)
         let firstToken = clock.now
-        session.profile = warmedUp ? decode : nil
+        session.profile = warmedUp && profiled ? decode : nil
         let before = activity()
         for _ in 0..<generate {
             logits = try session.forward([token], logits: .last)
