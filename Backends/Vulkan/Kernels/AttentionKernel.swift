@@ -1,32 +1,13 @@
 import Switchyard
 
-/// `attention`: one dispatch of `attention`, in one of two modes (push constant tileQueries).
-/// Prefill (n >= `minTiledRows`): one workgroup of 256 per (tile, KV head), groups
-/// (tiles, kvHeads, 1); a tile is `tileQueries` queries of one KV head (rows × the query heads that
-/// share it), and each key/value row of the tile's span is loaded once into shared memory for all
-/// of them, `tileKeys` keys at a time, with an online softmax per query.
-/// Decode: one workgroup of 256 per (head, query row), groups (heads, n, 1), streaming its span
-/// 256 keys at a time with an online softmax.
-/// The GPU reads the start position and n from the pass buffer (the recorded command buffer is
-/// replayed for passes of the same shape). The caches are read as vec4: head dimensions are
-/// multiples of 4 and the cache bindings start 16-byte aligned.
+/// `attention`: one dispatch of `attention`, one workgroup of 256 per (head, query row), groups
+/// (heads, n, 1). Each workgroup streams its span of cached positions 256 keys at a time with an
+/// online softmax (fixed shared memory for any span), so prefill and long decodes share one path.
+/// The GPU reads the start position from the pass buffer. The caches are read as vec4: head
+/// dimensions are multiples of 4 and the cache bindings start 16-byte aligned.
 struct AttentionKernel: VulkanKernel {
     /// The shader keeps the query and the output in shared memory sized for its 256 threads.
     static let maxHeadDim = 256
-    /// Passes with at least this many rows use the tiled path.
-    static let minTiledRows = 4
-    /// Enough workgroups to fill a large GPU; tiles shrink (down to 8 queries) until there are.
-    static let targetWorkgroups = 256
-
-    /// Tile shape for the tiled path, within the shader's shared-memory limits (SQ_VEC4 = 1088,
-    /// SKV_VEC4 = 528, 1024 scores, TQ_MAX = 64, 4 queries and 2 prefetched vec4 per thread).
-    static func tile(headDim: Int, group: Int, kvHeads: Int, rows: Int) -> (queries: Int, keys: Int) {
-        let d4 = headDim / 4, s4 = d4 + 1
-        var queries = min(64, 1088 / s4, 4 * (256 / d4))
-        while queries > 8, (rows * group + queries - 1) / queries * kvHeads < targetWorkgroups { queries /= 2 }
-        let keys = min(528 / s4, 512 / d4, 1024 / queries)
-        return (queries, keys)
-    }
 
     func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
         guard case .attention(let p) = node.op else { return .unsupported("not attention") }
@@ -57,14 +38,9 @@ struct AttentionKernel: VulkanKernel {
         guard newest - oldest < kCache.rows else {
             throw ExecutionError.contextOverflow(needed: newest - oldest + 1, capacity: kCache.rows)
         }
-        let group = p.heads / p.kvHeads
-        let tile = Self.tile(headDim: p.headDim, group: group, kvHeads: p.kvHeads, rows: q.rows)
-        let tiles = (q.rows * group + tile.queries - 1) / tile.queries
-        let tiled = q.rows >= Self.minTiledRows && tiles <= WorkgroupGrid.limit
         try pass.dispatch("attention", reads: [q.slice, kCache.slice, vCache.slice], writes: [out.slice],
                           push: [.u(p.heads), .u(p.kvHeads), .u(p.headDim), .u(kCache.rows), .f(p.scale),
-                                 .u(p.window ?? 0), .u(p.softcap == nil ? 0 : 1), .f(p.softcap ?? 0),
-                                 .u(tiled ? tile.queries : 0), .u(tile.keys)],
-                          groups: tiled ? (tiles, p.kvHeads, 1) : (p.heads, q.rows, 1))
+                                 .u(p.window ?? 0), .u(p.softcap == nil ? 0 : 1), .f(p.softcap ?? 0)],
+                          groups: (p.heads, q.rows, 1))
     }
 }
