@@ -10,10 +10,15 @@ struct ActivationLayout {
     let offsets: [ValueID: Int]
     /// Bytes the block needs.
     let bytes: Int
+    /// How many nodes of the graph read each value, and whether the caller reads it after the pass.
+    let readers: [ValueID: Int]
+    let graphOutputs: Set<ValueID>
 
     init(segment: PlanSegment, graph: ForwardGraph, alignment: Int) {
-        var lastUse: [ValueID: Int] = [:]
-        for node in graph.nodes { for v in node.inputs { lastUse[v] = node.index } }
+        var lastUse: [ValueID: Int] = [:], readers: [ValueID: Int] = [:]
+        for node in graph.nodes { for v in node.inputs { lastUse[v] = node.index; readers[v, default: 0] += 1 } }
+        self.readers = readers
+        graphOutputs = Set(graph.outputs)
         let segmentEnd = segment.nodes.last!.index
         let outputs = Set(graph.outputs)
         func size(_ v: ValueID) -> Int { (graph[v].elementCount * 4 + alignment - 1) / alignment * alignment }

@@ -56,6 +56,13 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         .rows: RowsKernel(),
     ]
 
+    /// Runs of consecutive ops that one kernel does at once, tried in order at every node (one
+    /// line per fusion). Each is checked end to end against the reference (VulkanEndToEndTests).
+    static let fusions: [any VulkanFusion] = [
+        AddRMSNormFusion(),
+        RopeKVWriteFusion(),
+    ]
+
     /// - Parameter deviceIndex: the device to run on (`switchyard devices` lists them); nil picks
     ///   the first real GPU, else the first device (a software renderer).
     /// - Throws: `VulkanError.unavailable` without a loader or a device; `.noSuchDevice` for a bad index.
@@ -178,10 +185,19 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
                 try self.freeBuffer(in: &self.readbacks, bytes: bytes, readback: true, what: what).whole
             }
             do {
-                for node in segment.nodes {
-                    pass.currentLabel = node.kind.rawValue
-                    try Self.kernels[node.kind]!.encode(node, pass)
-                    io.release(after: node)
+                var i = segment.nodes.startIndex
+                while i < segment.nodes.endIndex {
+                    let rest = segment.nodes[i...]
+                    pass.currentLabel = rest.first!.kind.rawValue
+                    var consumed = 1
+                    if let (fusion, count) = Self.fusions.lazy.compactMap({ f in f.match(rest, in: pass).map { (f, $0) } }).first {
+                        try fusion.encode(rest.prefix(count), pass)
+                        consumed = count
+                    } else {
+                        try Self.kernels[rest.first!.kind]!.encode(rest.first!, pass)
+                    }
+                    for node in rest.prefix(consumed) { io.release(after: node) }
+                    i += consumed
                 }
                 // Replay the recording of this segment shape when the pass binds the same buffers
                 // with the same constants (the steady state of decode); record it anew otherwise.
@@ -232,6 +248,15 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         pool.append(buffer)
         return buffer
     }
+}
+
+/// A run of consecutive ops of one segment that one kernel computes at once (fewer dispatches and
+/// barriers). It writes every output of every node it takes, so nothing else changes.
+protocol VulkanFusion: Sendable {
+    /// How many nodes from the start of `nodes` this fusion takes, or nil.
+    func match(_ nodes: ArraySlice<OpNode>, in pass: VulkanPass) -> Int?
+    /// Records the fused dispatches for the first `match` nodes.
+    func encode(_ nodes: ArraySlice<OpNode>, _ pass: VulkanPass) throws
 }
 
 /// What a kernel may ask of the device when deciding whether it runs an op.

@@ -98,6 +98,12 @@ final class VulkanPass {
 
     func isWeight(_ id: ValueID) -> Bool { graph[id].kind.isWeight }
 
+    /// Whether `node` is the only reader of `id` and the caller does not read it after the pass
+    /// (so a fusion may skip writing it).
+    func isReadOnlyBy(_ id: ValueID, _ node: OpNode) -> Bool {
+        !layout.graphOutputs.contains(id) && layout.readers[id] == 1 && node.inputs.contains(id)
+    }
+
     /// An activation or KV-cache input.
     func tensor(_ id: ValueID) throws -> VulkanTensor {
         guard let t = try io.tensor(id) as? VulkanTensor else { throw ExecutionError.foreignTensor(backend: "vulkan") }

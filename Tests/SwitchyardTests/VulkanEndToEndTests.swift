@@ -63,6 +63,26 @@ final class VulkanEndToEndTests: XCTestCase {
         }
     }
 
+    /// A prefill then decode steps as generation runs them (where the backend fuses ops: the
+    /// residual add with the next norm, RoPE with the cache write) give the reference's logits.
+    func testFusedPassesMatchTheReferenceOnBothModels() throws {
+        let gpu = try vulkan()
+        for path in [TestModels.smollm2Path, TestModels.gemma3Path] {
+            _ = try TestModels.open(path)
+            let model = try Model(path)
+            let tokens = try evalTokens(model, 28)
+            let onGPU = try engine(path, [gpu], context: 64).makeSession()
+            let reference = try engine(path, [ReferenceBackend(threads: 2)], context: 64).makeSession()
+            var worst = Self.nmse(try onGPU.forward(Array(tokens.prefix(24)), logits: .all),
+                                  try reference.forward(Array(tokens.prefix(24)), logits: .all))
+            for t in tokens.suffix(4) {
+                worst = max(worst, Self.nmse(try onGPU.forward([t], logits: .last), try reference.forward([t], logits: .last)))
+            }
+            print("Vulkan (fused) vs reference on \(model.name): worst logits NMSE \(worst) over a prefill and 4 decode steps")
+            XCTAssertLessThan(worst, 1e-9, model.name)
+        }
+    }
+
     /// Teacher-forced top-1 over the start of the evaluation text: Gemma 3 against the float64
     /// implementation (which the reference equals at every position), SmolLM2 against llama.cpp
     /// (which the reference agrees with at 1234/1235).
