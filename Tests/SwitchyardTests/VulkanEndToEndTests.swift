@@ -35,6 +35,12 @@ final class VulkanEndToEndTests: XCTestCase {
         return Array(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false).prefix(count))
     }
 
+    /// The column of row `row`'s largest logit.
+    static func argmax(_ logits: HostTensor, row: Int) -> Int {
+        let values = UnsafeBufferPointer(start: logits.row(row), count: logits.columns)
+        return values.indices.max { values[$0] < values[$1] }!
+    }
+
     static func nmse(_ a: HostTensor, _ b: HostTensor) -> Double {
         var num = 0.0, den = 0.0
         for i in 0..<b.count {
@@ -44,12 +50,18 @@ final class VulkanEndToEndTests: XCTestCase {
         return num / max(den, 1e-30)
     }
 
-    func testEveryOpMatchesTheReferenceOnBothModels() throws {
-        let gpu = try vulkan()
+    /// Each real model with the start of the evaluation text in its tokens.
+    func eachModel(tokens count: Int, _ body: (String, Model, [Int32]) throws -> Void) throws {
         for path in [TestModels.smollm2Path, TestModels.gemma3Path] {
             _ = try TestModels.open(path)
             let model = try Model(path)
-            let tokens = try evalTokens(model, 40)
+            try body(path, model, try evalTokens(model, count))
+        }
+    }
+
+    func testEveryOpMatchesTheReferenceOnBothModels() throws {
+        let gpu = try vulkan()
+        try eachModel(tokens: 40) { path, model, tokens in
             let (graph, expected) = try engine(path, [ReferenceBackend(threads: 2)], context: 64).makeSession().trace(tokens)
             let (_, got) = try engine(path, [gpu], context: 64).makeSession().trace(tokens)
             var worst = (name: "", nmse: 0.0)
@@ -67,10 +79,7 @@ final class VulkanEndToEndTests: XCTestCase {
     /// residual add with the next norm, RoPE with the cache write) give the reference's logits.
     func testFusedPassesMatchTheReferenceOnBothModels() throws {
         let gpu = try vulkan()
-        for path in [TestModels.smollm2Path, TestModels.gemma3Path] {
-            _ = try TestModels.open(path)
-            let model = try Model(path)
-            let tokens = try evalTokens(model, 28)
+        try eachModel(tokens: 28) { path, model, tokens in
             let onGPU = try engine(path, [gpu], context: 64).makeSession()
             let reference = try engine(path, [ReferenceBackend(threads: 2)], context: 64).makeSession()
             var worst = Self.nmse(try onGPU.forward(Array(tokens.prefix(24)), logits: .all),
@@ -96,9 +105,7 @@ final class VulkanEndToEndTests: XCTestCase {
         var agreed = 0, largest = 0.0
         for p in 0..<positions {
             let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
-            var best = 0
-            for i in row.indices where row[i] > row[best] { best = i }
-            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
+            if Self.argmax(logits, row: p) == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
             largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
         }
         print("Gemma 3 Vulkan vs float64: top-1 \(agreed)/\(positions), largest top-1 logit difference \(largest)")
@@ -111,11 +118,8 @@ final class VulkanEndToEndTests: XCTestCase {
             .makeSession().forward(Array(fixture.tokens.prefix(positions + 1)), logits: .all)
         var smolAgreed = 0, smolTotal = 0
         for p in fixture.positions where p.pos < positions {
-            let row = UnsafeBufferPointer(start: smol.row(p.pos), count: smol.columns)
-            var best = 0
-            for i in row.indices where row[i] > row[best] { best = i }
             smolTotal += 1
-            if best == Int(p.top5[0][0]) || p.top5[0][1] - p.top5[1][1] < 0.01 { smolAgreed += 1 }
+            if Self.argmax(smol, row: p.pos) == Int(p.top5[0][0]) || p.top5[0][1] - p.top5[1][1] < 0.01 { smolAgreed += 1 }
         }
         print("SmolLM2 Vulkan vs llama.cpp: top-1 \(smolAgreed)/\(smolTotal) (near-ties under 0.01 counted as agreeing)")
         XCTAssertGreaterThanOrEqual(Double(smolAgreed) / Double(max(smolTotal, 1)), 0.99)

@@ -106,6 +106,27 @@ uint partVec4(uint p, uint h) { return 2u * p + h; }
 
 uint partElement(uint p, uint i) { return 4u * partVec4(p, i >> 2) + (i & 3u); }
 
+#if defined(WEIGHT_Q4_K)
+// Sub-block j's scale d · scale_j and minimum dmin · min_j, of the super-block at word blk (f16 d,
+// f16 dmin, then 12 bytes of 6-bit scales and mins packed as Sources/Switchyard/Quantization/Q4KBlock.swift says).
+void q4kScaleMin(uint blk, uint j, out float scale, out float minimum) {
+    vec2 dd = unpackHalf2x16(w_words[blk]);
+    uint s0 = w_words[blk + 1u], s1 = w_words[blk + 2u], s2 = w_words[blk + 3u];
+    uint sh = 8u * (j & 3u);
+    uint sc, mn;
+    if (j < 4u) {
+        sc = (s0 >> sh) & 63u;
+        mn = (s1 >> sh) & 63u;
+    } else {
+        uint b = s2 >> sh;
+        sc = (b & 15u) | (((s0 >> (sh + 6u)) & 3u) << 4);
+        mn = ((b >> 4) & 15u) | (((s1 >> (sh + 6u)) & 3u) << 4);
+    }
+    scale = dd.x * float(sc);
+    minimum = dd.y * float(mn);
+}
+#endif
+
 void dequantPart(uint rowByte, uint g, uint p, out float v[8]) {
 #if defined(WEIGHT_Q4_0)
     // f16 d, 16 bytes of nibbles; x = (q - 8) * d.
@@ -159,20 +180,8 @@ void dequantPart(uint rowByte, uint g, uint p, out float v[8]) {
     // x = (d * scale) * q - (dmin * min).
     uint j = g & 7u;
     uint blk = ((rowByte >> 2) + (g >> 3) * 36u);
-    vec2 dd = unpackHalf2x16(w_words[blk]);
-    uint s0 = w_words[blk + 1u], s1 = w_words[blk + 2u], s2 = w_words[blk + 3u];
-    uint sh = 8u * (j & 3u);
-    uint sc, mn;
-    if (j < 4u) {
-        sc = (s0 >> sh) & 63u;
-        mn = (s1 >> sh) & 63u;
-    } else {
-        uint b = s2 >> sh;
-        sc = (b & 15u) | (((s0 >> (sh + 6u)) & 3u) << 4);
-        mn = ((b >> 4) & 15u) | (((s1 >> (sh + 6u)) & 3u) << 4);
-    }
-    float d1 = dd.x * float(sc);
-    float m1 = dd.y * float(mn);
+    float d1, m1;
+    q4kScaleMin(blk, j, d1, m1);
     uint qw = blk + 4u + 8u * (j >> 1) + 2u * p;
     uint nib = 4u * (j & 1u);
     uint q0 = w_words[qw] >> nib, q1 = w_words[qw + 1u] >> nib;
@@ -252,20 +261,9 @@ void rawPart(uint rowByte, uint g, uint p, out vec4 qa, out vec4 qb, out float a
 #elif defined(WEIGHT_Q4_K)
     uint j = g & 7u;
     uint blk = ((rowByte >> 2) + (g >> 3) * 36u);
-    vec2 dd = unpackHalf2x16(w_words[blk]);
-    uint s0 = w_words[blk + 1u], s1 = w_words[blk + 2u], s2 = w_words[blk + 3u];
-    uint sh = 8u * (j & 3u);
-    uint sc, mn;
-    if (j < 4u) {
-        sc = (s0 >> sh) & 63u;
-        mn = (s1 >> sh) & 63u;
-    } else {
-        uint bb = s2 >> sh;
-        sc = (bb & 15u) | (((s0 >> (sh + 6u)) & 3u) << 4);
-        mn = ((bb >> 4) & 15u) | (((s1 >> (sh + 6u)) & 3u) << 4);
-    }
-    a = dd.x * float(sc);
-    b = -(dd.y * float(mn));
+    float minimum;
+    q4kScaleMin(blk, j, a, minimum);
+    b = -minimum;
     uint qw = blk + 4u + 8u * (j >> 1) + 2u * p;
     uint nib = 4u * (j & 1u);
     qa = bytesMinus((w_words[qw] >> nib) & 0x0F0F0F0Fu, 0.0);
