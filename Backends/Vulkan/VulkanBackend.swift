@@ -59,6 +59,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     /// Runs of consecutive ops that one kernel does at once, tried in order at every node (one
     /// line per fusion). Each is checked end to end against the reference (VulkanEndToEndTests).
     static let fusions: [any VulkanFusion] = [
+        NormAddNormFusion(),
         AddRMSNormFusion(),
         RopeKVWriteFusion(),
     ]
