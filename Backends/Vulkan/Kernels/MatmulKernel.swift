@@ -32,14 +32,34 @@ struct MatmulKernel: VulkanKernel {
         let x = try pass.tensor(node.inputs[0])
         let w = try pass.weight(node.inputs[1])
         let out = try pass.output(node.outputs[0])
-        let n = x.rows, k = x.columns, m = out.columns
+        // An output larger than one storage binding (all logits of a long pass on lavapipe's
+        // 128 MiB) is computed in blocks of tokens, each binding its own ranges of x and out.
+        let k = x.columns, m = out.columns
+        let range = pass.device.description.maxStorageBufferRange
+        let alignment = pass.device.description.storageBufferOffsetAlignment
+        var block = max(1, min(x.rows, range / (m * 4)))
+        // Block starts must keep both bindings' offsets aligned.
+        var step = 1
+        while (step * k * 4) % alignment != 0 || (step * m * 4) % alignment != 0 { step += 1 }
+        if block < x.rows { block = block / step * step }
+        guard block > 0 else { throw VulkanError.unsupported("an output row of \(m) floats larger than one storage binding") }
+        for start in stride(from: 0, to: x.rows, by: block) {
+            let rows = min(block, x.rows - start)
+            try encode(x: BufferSlice(buffer: x.slice.buffer, offset: x.slice.offset + start * k * 4, byteCount: rows * k * 4),
+                       out: BufferSlice(buffer: out.slice.buffer, offset: out.slice.offset + start * m * 4, byteCount: rows * m * 4),
+                       n: rows, k: k, m: m, weight: w, pass)
+        }
+    }
+
+    /// The dispatches for `n` tokens of x (row-major [n, k]) into out ([n, m]).
+    private func encode(x: BufferSlice, out: BufferSlice, n: Int, k: Int, m: Int, weight w: VulkanWeight, _ pass: VulkanPass) throws {
         let limit = WorkgroupGrid.limit
         if n <= Self.matvecTokens {
             let software = pass.device.description.isSoftwareRenderer
             for chunk in w.chunks where chunk.rows > 0 {
                 let log2 = Self.threadsPerRowLog2(w.format, k: k, rows: chunk.rows, software: software)
                 let rowsPerGroup = Self.matvecGroupSize >> log2
-                try pass.dispatch("matvec_" + w.format.rawValue, reads: [x.slice, chunk.slice], writes: [out.slice],
+                try pass.dispatch("matvec_" + w.format.rawValue, reads: [x, chunk.slice], writes: [out],
                                   push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows), .u(log2)],
                                   groups: WorkgroupGrid.groups((chunk.rows + rowsPerGroup - 1) / rowsPerGroup))
             }
@@ -49,7 +69,7 @@ struct MatmulKernel: VulkanKernel {
             for chunk in w.chunks where chunk.rows > 0 {
                 let rowTiles = (chunk.rows + Self.tile - 1) / Self.tile
                 let width = min(rowTiles, limit)
-                try pass.dispatch("matmul_" + w.format.rawValue, reads: [x.slice, chunk.slice], writes: [out.slice],
+                try pass.dispatch("matmul_" + w.format.rawValue, reads: [x, chunk.slice], writes: [out],
                                   push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows)],
                                   groups: (width, tokenTiles, (rowTiles + width - 1) / width))
             }
