@@ -35,9 +35,10 @@ public enum OpProbe {
         let kv = add("rows", .rows(start: 0, count: n), [x], [n, d])
         let k = add("scale", .scale(0.5), [kv], [n, d])
         let kCache = g.state("cache_k", shape: [context, kvHeads * headDim]), vCache = g.state("cache_v", shape: [context, kvHeads * headDim])
-        let kHalf = add("softcap", .softcap(30), [k], [n, d])
+        _ = add("softcap", .softcap(30), [k], [n, d])
+        let kvRows = add("embed (F32, K/V width)", .embed(scale: 1), [weight("embed.kv", .f32, [32, kvHeads * headDim])], [n, kvHeads * headDim])
         labels.append("kvWrite")
-        g.op("kvWrite", .kvWrite, [kHalf, kHalf], writing: [kCache, vCache])
+        g.op("kvWrite", .kvWrite, [kvRows, kvRows], writing: [kCache, vCache])
         let attention = AttentionParameters(heads: heads, kvHeads: kvHeads, headDim: headDim, scale: 0.125)
         _ = add("attention", .attention(attention), [q, kCache, vCache], [n, d])
         var windowed = attention

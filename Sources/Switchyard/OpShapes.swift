@@ -18,6 +18,12 @@ extension ForwardGraph {
         case .add, .mul:
             let b = self[node.inputs[1]]
             return b.shape == input.shape || b.elementCount == input.shape.last! ? nil : "shapes \(input.shape) and \(b.shape) do not broadcast"
+        case .kvWrite:
+            guard node.inputs.count == node.outputs.count else { return "\(node.inputs.count) row inputs for \(node.outputs.count) caches" }
+            for (rows, cache) in zip(node.inputs, node.outputs) where self[rows].shape.last != self[cache].shape.last {
+                return "rows of \(self[rows].shape.last ?? 0) for a cache of \(self[cache].shape.last ?? 0) columns"
+            }
+            return nil
         case .rows(let start, let count):
             return start >= 0 && count > 0 && start + count <= input.shape[0] ? nil : "rows out of range"
         default:

@@ -202,5 +202,15 @@ final class CLITests: XCTestCase {
         let plan = try run(["plan", "-m", "smollm2", "--policy", "vulkan,blas", "--route", "attention=blas"])
         XCTAssertEqual(plan.status, 0, plan.stderr)
         XCTAssertTrue(plan.stdout.contains("transfers in"), plan.stdout)
+        // gpu-only needs no CPU fallback: Vulkan runs every op of both models and of the probe.
+        for model in ["smollm2", "gemma3"] {
+            let gpuOnly = try run(["plan", "-m", model, "--policy", "gpu-only", "-n", "8"])
+            XCTAssertEqual(gpuOnly.status, 0, gpuOnly.stderr)
+            XCTAssertTrue(gpuOnly.stdout.contains("segments: 1") && gpuOnly.stdout.contains("transfers: 0"), gpuOnly.stdout)
+        }
+        let ops = try run(["ops"])
+        let rows = ops.stdout.split(separator: "\n").filter { $0.contains(" | ") && !$0.hasPrefix("op ") }
+        XCTAssertFalse(rows.isEmpty, ops.stdout)
+        for row in rows { XCTAssertTrue(row.hasSuffix("| yes"), "vulkan refuses: \(row)") }
     }
 }
