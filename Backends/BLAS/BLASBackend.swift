@@ -101,18 +101,7 @@ final class RopeTableCache: Sendable {
     /// For row r and pair i: cos at [(r·half + i)·2], sin at [(r·half + i)·2 + 1].
     func table(_ key: Key) -> [Float] {
         if let t = tables.withLock({ $0[key] }) { return t }
-        let half = key.dims / 2
-        var t = [Float](repeating: 0, count: key.rows * half * 2)
-        var inverse = [Double](repeating: 0, count: half)
-        for i in 0..<half { inverse[i] = pow(Double(key.base), -2 * Double(i) / Double(key.dims)) }
-        for r in 0..<key.rows {
-            let position = Double(key.start + r) * Double(key.scale)
-            for i in 0..<half {
-                let theta = position * inverse[i]
-                t[(r * half + i) * 2] = Float(cos(theta))
-                t[(r * half + i) * 2 + 1] = Float(sin(theta))
-            }
-        }
+        let t = RopeTable.values(start: key.start, rows: key.rows, dims: key.dims, base: key.base, scale: key.scale)
         tables.withLock { if $0.count >= 2 { $0.removeAll() }; $0[key] = t }
         return t
     }

@@ -99,11 +99,6 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     /// Bytes of GPU memory held now (weights, caches, activation blocks).
     public var deviceBytes: Int { device.allocatedBytes.load(ordering: .relaxed) }
 
-    var info: VulkanDeviceInfo {
-        VulkanDeviceInfo(maxStorageBufferRange: deviceDescription.maxStorageBufferRange, subgroupSize: deviceDescription.subgroupSize,
-                         name: deviceDescription.name)
-    }
-
     public func support(for node: OpNode, in graph: ForwardGraph) -> OpSupport {
         guard let kernel = Self.kernels[node.kind] else { return .unsupported("no Vulkan kernel for \(node.kind.rawValue)") }
         if let problem = graph.shapeProblem(node) { return .unsupported(problem) }
@@ -113,7 +108,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         for v in checked where !graph[v].kind.isWeight && graph[v].elementCount * 4 > limit {
             return .unsupported("\(graph[v].name) (\(graph[v].elementCount * 4 / 1_048_576) MiB) exceeds one storage binding (\(limit / 1_048_576) MiB)")
         }
-        return kernel.support(node, in: graph, device: info)
+        return kernel.support(node, in: graph, device: deviceDescription)
     }
 
     public func prepare(_ weight: WeightTensor) throws -> any BackendTensor {
@@ -180,11 +175,12 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             let layout = layouts[key] ?? ActivationLayout(segment: segment, graph: graph, alignment: alignment)
             layouts[key] = layout
             let arena = layout.offsets.isEmpty ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
-            let passBytes = VulkanPass.passBufferBytes(segment, graph)
-            if (passBuffer?.byteCount ?? 0) < passBytes {
-                passBuffer = try device.makeBuffer(max(passBytes, 65_536), what: "the pass buffer")
+            let passWords = VulkanPass.PassWords(segment, graph, io.pass)
+            if (passBuffer?.byteCount ?? 0) < passWords.words.count * 4 {
+                passBuffer = try device.makeBuffer(max(passWords.words.count * 4, 65_536), what: "the pass buffer")
             }
-            let pass = try VulkanPass(device: device, io: io, layout: layout, arena: arena, passBuffer: passBuffer!) { [unowned self] bytes, what in
+            let pass = VulkanPass(device: device, io: io, layout: layout, arena: arena, passBuffer: passBuffer!,
+                                  passWords: passWords) { [unowned self] bytes, what in
                 try self.freeBuffer(in: &self.readbacks, bytes: bytes, readback: true, what: what).whole
             }
             do {
@@ -262,21 +258,14 @@ protocol VulkanFusion: Sendable {
     func encode(_ nodes: ArraySlice<OpNode>, _ pass: VulkanPass) throws
 }
 
-/// What a kernel may ask of the device when deciding whether it runs an op.
-struct VulkanDeviceInfo: Sendable {
-    let maxStorageBufferRange: Int
-    let subgroupSize: Int
-    let name: String
-}
-
 /// One op kind of the Vulkan backend.
 protocol VulkanKernel: Sendable {
     /// Whether the kernel runs this node; refusals say why.
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport
     /// Records the node's dispatches into the pass.
     func encode(_ node: OpNode, _ pass: VulkanPass) throws
 }
 
 extension VulkanKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport { .supported }
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport { .supported }
 }

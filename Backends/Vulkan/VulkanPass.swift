@@ -1,8 +1,5 @@
 import CVulkan
 import Switchyard
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A push-constant value; every member of a kernel's push-constant block is 4 bytes.
 enum PushValue {
@@ -46,54 +43,41 @@ final class VulkanPass {
         init(_ p: RopeParameters) { dims = p.rotatedDims; base = p.base; scale = p.frequencyScale }
     }
 
+    /// What the pass buffer holds for one pass of a segment: [start, n, token ids…, a RoPE cos/sin
+    /// table (`RopeTable`) per distinct rope of the segment…], and where each table starts.
+    struct PassWords {
+        let words: [UInt32]
+        let ropeOffsets: [RopeKey: Int]
+
+        init(_ segment: PlanSegment, _ graph: ForwardGraph, _ context: PassContext) {
+            var words: [UInt32] = [UInt32(context.startPosition), UInt32(context.tokens.count)]
+            words += context.tokens.map { UInt32(bitPattern: $0) }
+            var offsets: [RopeKey: Int] = [:]
+            for node in segment.nodes {
+                guard case .rope(let p) = node.op, offsets[RopeKey(p)] == nil else { continue }
+                offsets[RopeKey(p)] = words.count
+                words += RopeTable.values(start: context.startPosition, rows: graph[node.inputs[0]].shape[0], dims: p.rotatedDims,
+                                          base: p.base, scale: p.frequencyScale).map(\.bitPattern)
+            }
+            self.words = words
+            ropeOffsets = offsets
+        }
+    }
+
+    /// - Parameter passBuffer: at least `passWords.words.count` words; written here, before the submit.
     init(device: VulkanDevice, io: SegmentIO, layout: ActivationLayout, arena: GPUBuffer?, passBuffer: GPUBuffer,
-         readback: @escaping (Int, String) throws -> BufferSlice) throws {
+         passWords: PassWords, readback: @escaping (Int, String) throws -> BufferSlice) {
         self.device = device; self.io = io; self.layout = layout; self.arena = arena
         self.readback = readback
         graph = io.graph
         context = io.pass
-        // The pass buffer: [start, n, tokens…, RoPE cos/sin tables…], written before the submit.
-        var words: [UInt32] = [UInt32(context.startPosition), UInt32(context.tokens.count)]
-        words += context.tokens.map { UInt32(bitPattern: $0) }
-        var offsets: [RopeKey: Int] = [:]
-        for node in io.segment.nodes {
-            guard case .rope(let p) = node.op, offsets[RopeKey(p)] == nil else { continue }
-            offsets[RopeKey(p)] = words.count
-            words += Self.ropeTable(p, start: context.startPosition, rows: graph[node.inputs[0]].shape[0])
-        }
-        ropeOffsets = offsets
-        guard words.count * 4 <= passBuffer.byteCount else { throw VulkanError.unsupported("pass buffer too small") }
+        ropeOffsets = passWords.ropeOffsets
+        let words = passWords.words
         words.withUnsafeBytes { passBuffer.contents.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         self.passBuffer = BufferSlice(buffer: passBuffer, offset: 0, byteCount: words.count * 4)
     }
 
-    /// Bytes the pass buffer needs for `segment` of `graph`.
-    static func passBufferBytes(_ segment: PlanSegment, _ graph: ForwardGraph) -> Int {
-        var words = 2 + graph.tokenCount
-        var seen = Set<RopeKey>()
-        for node in segment.nodes {
-            if case .rope(let p) = node.op, seen.insert(RopeKey(p)).inserted { words += graph[node.inputs[0]].shape[0] * p.rotatedDims }
-        }
-        return words * 4
-    }
-
-    /// cos/sin of (start + r) · scale · base^(−2i/dims) for each row r and pair i, in Double as the
-    /// reference computes them (the GPU's own sin/cos are allowed errors of 2⁻¹¹), as f32 bits.
-    static func ropeTable(_ p: RopeParameters, start: Int, rows: Int) -> [UInt32] {
-        let half = p.rotatedDims / 2
-        var table = [UInt32](repeating: 0, count: rows * half * 2)
-        for r in 0..<rows {
-            let position = Double(start + r) * Double(p.frequencyScale)
-            for i in 0..<half {
-                let theta = position * pow(Double(p.base), -2 * Double(i) / Double(p.rotatedDims))
-                table[(r * half + i) * 2] = Float(cos(theta)).bitPattern
-                table[(r * half + i) * 2 + 1] = Float(sin(theta)).bitPattern
-            }
-        }
-        return table
-    }
-
-    /// Word offset in the pass buffer of the cos/sin table for `p` (see `ropeTable`).
+    /// Word offset in the pass buffer of the cos/sin table for `p` (see `PassWords`).
     func ropeTable(_ p: RopeParameters) -> Int { ropeOffsets[RopeKey(p)]! }
 
     func isWeight(_ id: ValueID) -> Bool { graph[id].kind.isWeight }

@@ -39,6 +39,4 @@ final class VulkanWeight: BackendTensor, @unchecked Sendable {
     var rowLength: Int { shape.last ?? 1 }
     var rowCount: Int { shape.reduce(1, *) / max(rowLength, 1) }
     var rowBytes: Int { format.byteCount(elements: rowLength)! }
-    /// Bytes on the device (blocks and the f32 copy).
-    var deviceBytes: Int { chunks.reduce(0) { $0 + $1.slice.byteCount } + (floats?.byteCount ?? 0) }
 }

@@ -2,9 +2,6 @@
 /// SPIRVEmbedder plugin writes `compiled`, base64 text: a large `[UInt32]` literal is slow for the
 /// Swift compiler, a string is not).
 enum ShaderLibrary {
-    /// Kernel names, sorted.
-    static var names: [String] { compiled.keys.sorted() }
-
     /// The SPIR-V words of kernel `name`, or nil when no shader of that name was compiled.
     static func spirv(_ name: String) -> [UInt32]? {
         guard let text = compiled[name] else { return nil }

@@ -9,7 +9,7 @@ struct AttentionKernel: VulkanKernel {
     /// The shader keeps the query and the output in shared memory sized for its 256 threads.
     static let maxHeadDim = 256
 
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         guard case .attention(let p) = node.op else { return .unsupported("not attention") }
         guard p.headDim >= 4, p.headDim <= Self.maxHeadDim, p.headDim % 4 == 0 else {
             return .unsupported("head dimension \(p.headDim) (a multiple of 4 up to \(Self.maxHeadDim))")

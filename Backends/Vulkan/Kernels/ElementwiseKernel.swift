@@ -6,7 +6,7 @@ import Switchyard
 struct ElementwiseKernel: VulkanKernel {
     let kind: OpKind
 
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         let b = graph[node.inputs[1]]
         guard !b.kind.isWeight || b.elementCount <= VulkanWeight.floatCopyLimit else {
             return .unsupported("a weight operand over \(VulkanWeight.floatCopyLimit) elements (no f32 copy)")

@@ -5,7 +5,7 @@ import Switchyard
 /// chunk, dequantized and times the scale. Push: n, d, firstRow, chunkRows, scale.
 /// Token ids are checked on the host first, as the reference does.
 struct EmbedKernel: VulkanKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         let table = graph[node.inputs[0]]
         guard case .weight(let format) = table.kind else { return .unsupported("the embedding table is not a model weight") }
         let d = table.shape.last ?? 1

@@ -4,7 +4,7 @@ import Switchyard
 /// the ring cache in place, row r at cache row (start + r) % cacheRows, one invocation per element
 /// (workgroups of 256, spread by `WorkgroupGrid`). The GPU reads start from the pass buffer.
 struct KVWriteKernel: VulkanKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         for (source, cache) in zip(node.inputs, node.outputs) where graph[source].shape.last != graph[cache].shape.last {
             return .unsupported("rows of \(graph[source].shape.last ?? 0) for a cache of \(graph[cache].shape.last ?? 0) columns")
         }

@@ -16,7 +16,7 @@ struct MatmulKernel: VulkanKernel {
     static let matvecGroupSize = 128
     static let tile = 64
 
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         let w = graph[node.inputs[1]]
         guard case .weight(let format) = w.kind, !graph[node.inputs[0]].kind.isWeight else {
             return .unsupported("a product of two activations (the kernel reads x · weightᵀ)")

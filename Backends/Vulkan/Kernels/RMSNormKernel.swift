@@ -4,7 +4,7 @@ import Switchyard
 /// (n · c / width runs, spread by `WorkgroupGrid`): the run's sum of squares is reduced in shared
 /// memory, then y = x · (mean(x²) + eps)^-½ · weight. The weight is read through its f32 copy.
 struct RMSNormKernel: VulkanKernel {
-    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceInfo) -> OpSupport {
+    func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport {
         let weight = graph[node.inputs[1]]
         guard weight.kind.isWeight else { return .unsupported("the norm weight is not a model weight") }
         guard weight.elementCount <= VulkanWeight.floatCopyLimit else {
