@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SwitchyardReference", targets: ["SwitchyardReference"]),
         .library(name: "SwitchyardBLAS", targets: ["SwitchyardBLAS"]),
         .library(name: "SwitchyardVulkan", targets: ["SwitchyardVulkan"]),
+        .library(name: "SwitchyardNeuralAccelerator", targets: ["SwitchyardNeuralAccelerator"]),
         .executable(name: "switchyard", targets: ["switchyard"]),
     ],
     dependencies: [
@@ -70,18 +71,26 @@ let package = Package(
             dependencies: ["Switchyard", "CVulkan"],
             path: "Backends/Vulkan",
             plugins: ["SPIRVEmbedder"]),
+        // The emulated fp16 neural accelerator (docs/neural-accelerator.md): bit-exact on the CPU,
+        // with a modeled cost.
+        .target(
+            name: "SwitchyardNeuralAccelerator",
+            dependencies: ["Switchyard", "SwitchyardCPUKernels"],
+            path: "Backends/NeuralAccelerator"),
         // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
         .executableTarget(
             name: "switchyard",
             dependencies: [
                 "Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan",
+                "SwitchyardNeuralAccelerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/switchyard"),
         .testTarget(
             name: "SwitchyardTests",
-            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan", "SwitchyardCPUKernels", "switchyard"],
+            dependencies: ["Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan",
+                           "SwitchyardNeuralAccelerator", "SwitchyardCPUKernels", "switchyard"],
             path: "Tests/SwitchyardTests",
             resources: [.copy("Fixtures")]),
     ],

@@ -43,11 +43,44 @@ public protocol Backend: AnyObject, Sendable {
     /// Running totals of what the backend did, by name (a GPU's submits, dispatches, barriers,
     /// bytes moved to and from the host; its device memory), for `bench`. Empty by default.
     var activity: [String: Int] { get }
+    /// The programs this backend compiles `segment` into, for `switchyard plan`: a fixed-function
+    /// unit runs a segment as programs compiled for exact shapes. Empty (the default) for a
+    /// backend that runs ops one by one.
+    func programs(for segment: PlanSegment, in graph: ForwardGraph) -> [CompiledProgram]
+    /// True for a backend whose number format is narrower than f32 (an fp16 unit): the engine then
+    /// measures every activation's largest magnitude on a calibration text before planning
+    /// (`ForwardGraph.largestMagnitudes`), so `support(for:in:)` can keep ops that overflow the
+    /// format off the unit. False by default.
+    var wantsActivationMagnitudes: Bool { get }
+}
+
+/// One program a backend compiles part of a segment into: its ops, the token rows it is compiled
+/// for, how many times one pass invokes it, and what it costs on the unit's model.
+public struct CompiledProgram: Sendable, Equatable {
+    /// A readable name ("blk.3.attn_q … blk.3.attn (AR-1)").
+    public let name: String
+    /// Indices of the graph nodes it runs.
+    public let nodes: [Int]
+    /// Rows (tokens) the program is compiled for: 1 for decode, a fixed chunk for prefill.
+    public let tokens: Int
+    /// Invocations per pass (a prefill of n tokens runs ⌈n / tokens⌉ chunks, the last padded).
+    public let invocations: Int
+    /// Weight bytes the program reads per pass.
+    public let weightBytes: Int
+    /// Modeled time of one pass's invocations on the unit, in seconds.
+    public let modeledSeconds: Double
+
+    public init(name: String, nodes: [Int], tokens: Int, invocations: Int, weightBytes: Int, modeledSeconds: Double) {
+        self.name = name; self.nodes = nodes; self.tokens = tokens; self.invocations = invocations
+        self.weightBytes = weightBytes; self.modeledSeconds = modeledSeconds
+    }
 }
 
 extension Backend {
     public var runsOnRealHardware: Bool { true }
     public var activity: [String: Int] { [:] }
+    public func programs(for segment: PlanSegment, in graph: ForwardGraph) -> [CompiledProgram] { [] }
+    public var wantsActivationMagnitudes: Bool { false }
     /// Host-memory backends need no copies to take in or give out host tensors.
     public func upload(_ tensor: HostTensor) throws -> any BackendTensor { tensor }
     public func download(_ tensor: any BackendTensor) throws -> HostTensor {

@@ -10,9 +10,14 @@ public struct BackendOptions: Sendable, Equatable {
     public var threads: Int
     /// The device a GPU backend runs on (its index in `switchyard devices`); nil lets it choose.
     public var device: Int?
-    public init(threads: Int = BackendOptions.defaultThreads, device: Int? = nil) {
+    /// Whether a backend with a number format narrower than f32 keeps ops off its unit whose
+    /// calibrated activations exceed that format's range (true), or takes them and lets them
+    /// overflow as the hardware would (false: to show what the guard prevents).
+    public var rangeGuard: Bool
+    public init(threads: Int = BackendOptions.defaultThreads, device: Int? = nil, rangeGuard: Bool = true) {
         self.threads = max(1, threads)
         self.device = device
+        self.rangeGuard = rangeGuard
     }
 
     /// The machine's core count.

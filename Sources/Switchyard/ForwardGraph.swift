@@ -50,10 +50,17 @@ public struct ForwardGraph: Sendable {
     public private(set) var outputs: [ValueID] = []
     /// Tokens in the pass.
     public let tokenCount: Int
+    /// The largest magnitude each activation reached on a calibration text, by value name (names
+    /// are the same in every pass shape); empty unless the engine calibrated for a backend that
+    /// wants it (`Backend.wantsActivationMagnitudes`).
+    public var largestMagnitudes: [String: Float] = [:]
 
     public init(tokenCount: Int) { self.tokenCount = tokenCount }
 
     public subscript(id: ValueID) -> ValueInfo { values[id.index] }
+
+    /// The calibrated largest magnitude of value `id`, if measured.
+    public func largestMagnitude(_ id: ValueID) -> Float? { largestMagnitudes[self[id].name] }
 
     /// Declares a weight value (its bytes come from the model).
     public mutating func weight(_ tensor: WeightTensor) -> ValueID {

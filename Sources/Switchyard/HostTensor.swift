@@ -49,4 +49,13 @@ public final class HostTensor: BackendTensor, @unchecked Sendable {
     @inlinable public func row(_ r: Int) -> UnsafeMutablePointer<Float> { storage.baseAddress! + r * columns }
     /// A copy of the elements.
     public var array: [Float] { Array(storage) }
+    /// The largest absolute value of the elements (NaN when any element is NaN; 0 when empty).
+    public var largestMagnitude: Float {
+        var largest: Float = 0
+        for x in storage {
+            if x.isNaN { return .nan }
+            largest = max(largest, abs(x))
+        }
+        return largest
+    }
 }

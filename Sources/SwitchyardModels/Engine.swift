@@ -14,6 +14,8 @@ public final class Engine: Sendable {
     let planner: Planner
     let executor: Executor
     private let plans = Mutex<[PlanKey: Plan]>([:])
+    /// Calibrated activation magnitudes, measured at the first plan when a backend wants them.
+    private let magnitudes = Mutex<[String: Float]?>(nil)
 
     struct PlanKey: Hashable { let tokens: Int; let logits: LogitRows; let keepActivations: Bool }
 
@@ -39,9 +41,22 @@ public final class Engine: Sendable {
         if let cached = plans.withLock({ $0[key] }) { return cached }
         var graph = model.architecture.graph(tokens: tokens, contextLength: contextLength, maxBatch: batchSize, logits: logits)
         if keepActivations { graph.markAllActivations() }
+        if backends.contains(where: \.wantsActivationMagnitudes) { graph.largestMagnitudes = try calibratedMagnitudes() }
         let plan = try planner.plan(graph)
         plans.withLock { $0[key] = plan }
         return plan
+    }
+
+    /// Every activation's largest magnitude on the calibration text, measured once on this engine's
+    /// CPU backends (`Calibration`).
+    /// - Throws: `ModelError.noCalibrationBackend` when the engine has no CPU backend to measure on.
+    public func calibratedMagnitudes() throws -> [String: Float] {
+        if let known = magnitudes.withLock({ $0 }) { return known }
+        let cpu = policy.backendNames.compactMap { name in backends.first { $0.name == name && $0.unit == .cpu } }
+        guard !cpu.isEmpty else { throw ModelError.noCalibrationBackend(policy: policy.description) }
+        let measured = try Calibration.measure(model, on: cpu)
+        magnitudes.withLock { $0 = measured }
+        return measured
     }
 
     /// A new, empty sequence.

@@ -8,6 +8,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     case tensorShape(name: String, expected: [Int], found: [Int])
     case promptTooLong(tokens: Int, context: Int)
     case emptyPrompt
+    case noCalibrationBackend(policy: String)
 
     public var description: String {
         switch self {
@@ -27,6 +28,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the prompt is \(tokens) tokens but the context holds \(context); shorten it or raise --context"
         case .emptyPrompt:
             return "the prompt is empty and the model adds no BOS token, so there is nothing to predict from"
+        case .noCalibrationBackend(let policy):
+            return "policy '\(policy)' has a backend that needs calibrated activation ranges but no CPU backend to measure them on; add blas or reference to the policy"
         }
     }
 }

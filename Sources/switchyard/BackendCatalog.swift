@@ -1,5 +1,6 @@
 import Switchyard
 import SwitchyardBLAS
+import SwitchyardNeuralAccelerator
 import SwitchyardReference
 import SwitchyardVulkan
 
@@ -9,6 +10,7 @@ enum BackendCatalog {
         ReferenceBackend.registration,
         BLASBackend.registration,
         VulkanBackend.registration,
+        AcceleratorBackend.registration,
     ])
 
     /// The SIMD tier the CPU kernels picked on this machine.

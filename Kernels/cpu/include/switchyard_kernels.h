@@ -69,6 +69,25 @@ const char *sy_cpu_tier(void);
 /// tests; not meant to be called while other threads are inside a kernel.
 void sy_force_tier(const char *tier);
 
+
+// ---- The emulated neural accelerator's arithmetic (docs/neural-accelerator.md) ----------------
+// Values are floats that hold binary16 values; h(x) is rounding to the nearest binary16 (ties to
+// even, ±infinity from 65520 up, subnormals kept, NaN stays NaN).
+
+/// x[i] = h(x[i]) for i < n.
+void sy_half_round(float *x, int64_t n);
+/// h[i] = the binary16 bits of h(x[i]) for i < n.
+void sy_half_encode(const float *x, uint16_t *h, int64_t n);
+/// y[r·ldy + c] = h(acc) for r < n and the columns c of panels [p0, p1) below m, where acc is one
+/// f32 accumulator starting at +0 to which x[r·ldx + j] · W[c][j] is added for j = 0, 1, …, k − 1
+/// in that order. Panel p holds W's columns 16p … 16p + 15 as k rows of 16 binary16 values
+/// (columns from m up are zero).
+void sy_half_matmul(const uint16_t *panels, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
+                    float *y, int64_t ldy, int64_t p0, int64_t p1);
+/// The unit's eight-lane dot product: lane l (0…7) sums a[i]·b[i] over i ≡ l (mod 8) in increasing
+/// i from +0; the result is ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), every add in f32.
+float sy_half_dot8(const float *a, const float *b, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif
