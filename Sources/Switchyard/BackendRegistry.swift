@@ -59,7 +59,27 @@ public struct BackendRegistry: Sendable {
 
     /// Makes every backend a policy names.
     public func backends(for policy: RoutingPolicy, options: BackendOptions) throws -> [any Backend] {
-        try policy.backendNames.map { try make($0, options: options) }
+        try available(for: policy, options: options).backends
+    }
+
+    /// Makes the backends of `policy`, leaving out a fallback that cannot start here (a GPU backend
+    /// without a device, when the policy names it after the backend it prefers): its ops go to
+    /// the next backend in the list, and `notes` says so. The policy's first backend must start.
+    /// - Throws: the first backend's error, or `PolicyError` for an unknown name.
+    public func available(for policy: RoutingPolicy, options: BackendOptions)
+        throws -> (policy: RoutingPolicy, backends: [any Backend], notes: [String]) {
+        var policy = policy
+        var backends: [any Backend] = [], notes: [String] = []
+        for (index, name) in policy.backendNames.enumerated() {
+            do {
+                backends.append(try make(name, options: options))
+            } catch let error where index > 0 && !(error is PolicyError) && policy.fallback.count > 1 {
+                policy.fallback.removeAll { $0 == name }
+                for kind in policy.routes.keys { policy.routes[kind]!.removeAll { $0 == name } }
+                notes.append("\(name) is unavailable (\(error)); the policy runs without it: \(policy.fallback.joined(separator: ", "))")
+            }
+        }
+        return (policy, backends, notes)
     }
 
     /// Named policies, in order of preference; each lists only backends registered here.

@@ -128,14 +128,10 @@ struct BenchChart {
             }
         }
         svg += "</svg>\n"
-        guard let file = fopen(path, "w") else { throw TextFile.ReadError(path: path, reason: String(cString: strerror(errno))) }
-        fputs(svg, file)
-        fclose(file)
+        try TextFile.write(svg, to: path)
     }
 
-    private func escape(_ s: String) -> String {
-        s.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;")
-    }
+    private func escape(_ s: String) -> String { TextFile.xmlEscaped(s) }
 }
 
 extension String {

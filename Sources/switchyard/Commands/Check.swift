@@ -23,6 +23,8 @@ struct Check: ParsableCommand {
     var threads = BackendOptions.defaultThreads
     @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`).")
     var device: Int?
+    @Flag(name: .customLong("no-range-guard"), help: "Let an fp16 unit take ops whose activations overflow fp16 (to see what the guard prevents).")
+    var noRangeGuard = false
 
     func validate() throws {
         if policies.count != 2 { throw ValidationError("give exactly two --policy options") }
@@ -34,36 +36,51 @@ struct Check: ParsableCommand {
         let text = try file.map(TextFile.read) ?? String(repeating: BenchPrompt.text, count: 4)
         let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
         guard tokens.count >= 2 else { throw ValidationError("the text has \(tokens.count) tokens; at least 2 are needed") }
-        let registry = BackendCatalog.registry, options = BackendOptions(threads: threads, device: device)
+        let registry = BackendCatalog.registry, options = BackendOptions(threads: threads, device: device, rangeGuard: !noRangeGuard)
         let engines = try policies.map { name -> Engine in
-            let policy = try registry.policy(named: name, options: options)
-            return try Engine(model: loaded, backends: try registry.backends(for: policy, options: options), policy: policy,
+            let (policy, backends, notes) = try registry.available(for: try registry.policy(named: name, options: options), options: options)
+            for note in notes { print("note: \(note)") }
+            return try Engine(model: loaded, backends: backends, policy: policy,
                               contextLength: tokens.count, batchSize: 256)
         }
         print("model \(loaded.name); \(policies[0]) (baseline) vs \(policies[1]); \(tokens.count) tokens")
+        for (name, engine) in zip(policies, engines) {
+            let plan = try engine.plan(tokens: 1, logits: .last)
+            let guarded = plan.graph.nodes.filter { node in
+                plan.backends.values.contains { if case .unsupported(let why) = $0.support(for: node, in: plan.graph) { return why.hasPrefix("R9") } else { return false } }
+            }
+            if !guarded.isEmpty {
+                print("\(name): \(guarded.count) ops kept off the fp16 unit by the range guard (R9), e.g. \(guarded.prefix(4).map(\.name).joined(separator: ", "))")
+            }
+        }
 
         // Every op's output over the first pass.
         let prefix = Array(tokens.prefix(min(traceTokens, 256)))
         let (graph, base) = try engines[0].makeSession().trace(prefix)
         let (_, other) = try engines[1].makeSession().trace(prefix)
         var firstDeparture: (String, Double)?
-        var layerNMSE: [(String, Double, Double)] = []   // layer, NMSE of its output, worst op NMSE inside
+        var layerNMSE: [(String, Double, Double, Float)] = []   // layer, NMSE of its output, worst op NMSE inside, largest |x| inside
         var worstInLayer = 0.0
+        var largestInLayer: Float = 0
         for node in graph.nodes {
             for out in node.outputs where graph[out].kind == .activation {
                 let name = graph[out].name
                 guard let a = base[name], let b = other[name] else { continue }
                 let e = nmse(b, a)
                 worstInLayer = max(worstInLayer, e)
+                largestInLayer = max(largestInLayer, a.largestMagnitude)
                 if firstDeparture == nil, e > threshold || e.isNaN { firstDeparture = (name, e) }
                 if name.hasSuffix("ffn_residual") || name == "output" {
-                    layerNMSE.append((name, e, worstInLayer))
+                    layerNMSE.append((name, e, worstInLayer, largestInLayer))
                     worstInLayer = 0
+                    largestInLayer = 0
                 }
             }
         }
-        print("\nper-layer NMSE over the first \(prefix.count) tokens (layer output; worst op inside):")
-        for (name, e, worst) in layerNMSE { print("  \(name.padding(22)) \(sci(e))   worst op \(sci(worst))") }
+        print("\nper-layer NMSE over the first \(prefix.count) tokens (layer output; worst op inside; the baseline's largest |x| inside, * beyond fp16's 65,504):")
+        for (name, e, worst, largest) in layerNMSE {
+            print("  \(name.padding(22)) \(sci(e).padding(9)) worst op \(sci(worst).padding(9)) max|x| \(sci(Double(largest)))\(largest > 65504 ? " *" : "")")
+        }
         if let (name, e) = firstDeparture {
             print("first op departing beyond NMSE \(sci(threshold)): \(name) (NMSE \(sci(e)))")
         } else {
@@ -85,7 +102,7 @@ struct Check: ParsableCommand {
         }
         let positions = tokens.count - 1
         print("\nlogits over \(positions) positions: top-1 agreement \(agree)/\(positions) (\(fixed(100 * Double(agree) / Double(positions)))%), KL(baseline‖other) mean \(sci(klSum / Double(positions))), max \(sci(klMax))")
-        if !nearTies.isEmpty { print("baseline's top-2 margins where they disagree: \(nearTies.map { fixed($0, 3) }.joined(separator: ", "))") }
+        if !nearTies.isEmpty { print("baseline's top-2 margins where they disagree: \(nearTies.prefix(20).map { fixed($0, 3) }.joined(separator: ", "))\(nearTies.count > 20 ? ", …" : "")") }
     }
 
     private func nmse(_ x: HostTensor, _ reference: HostTensor) -> Double {

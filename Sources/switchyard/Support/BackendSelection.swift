@@ -18,7 +18,10 @@ struct BackendSelection: ParsableArguments {
     @Option(name: .long, help: "The Vulkan device to run on (see `switchyard devices`); default: the first real GPU.")
     var device: Int?
 
-    var options: BackendOptions { BackendOptions(threads: threads, device: device) }
+    @Flag(name: .customLong("no-range-guard"), help: "Let an fp16 unit take ops whose activations overflow fp16 (to see what the guard prevents).")
+    var noRangeGuard = false
+
+    var options: BackendOptions { BackendOptions(threads: threads, device: device, rangeGuard: !noRangeGuard) }
 
     func validate() throws {
         if backend != nil && policy != nil { throw ValidationError("give either --backend or --policy, not both") }
@@ -27,6 +30,12 @@ struct BackendSelection: ParsableArguments {
 
     /// The policy the flags describe (`auto` when none is given) and the backends it needs.
     func resolve() throws -> (policy: RoutingPolicy, backends: [any Backend]) {
+        let (policy, backends, _) = try resolveNoting()
+        return (policy, backends)
+    }
+
+    /// Same as `resolve`, with a note for each fallback backend left out because it cannot start here.
+    func resolveNoting() throws -> (policy: RoutingPolicy, backends: [any Backend], notes: [String]) {
         let registry = BackendCatalog.registry
         var policy: RoutingPolicy
         if let name = backend ?? self.policy {
@@ -41,7 +50,7 @@ struct BackendSelection: ParsableArguments {
             policy.routes.merge(routed.routes) { $0 + $1 }
             policy.fallback = routed.fallback + policy.fallback.filter { !routed.fallback.contains($0) }
         }
-        return (policy, try registry.backends(for: policy, options: options))
+        return try registry.available(for: policy, options: options)
     }
 
     /// Same as `resolve`, with the policy name shown to the user.

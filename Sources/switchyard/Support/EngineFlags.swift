@@ -16,7 +16,8 @@ struct EngineFlags: ParsableArguments {
 
     /// An engine for `model` on the backends the flags choose.
     func makeEngine(_ model: Model) throws -> Engine {
-        let (policy, backends) = try selection.resolve()
+        let (policy, backends, notes) = try selection.resolveNoting()
+        for note in notes { Console.error("note: \(note)\n") }
         return try Engine(model: model, backends: backends, policy: policy, contextLength: context, batchSize: batch)
     }
 }

@@ -26,6 +26,18 @@ enum TextFile {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw ReadError(path: path, reason: "not valid UTF-8") }
         return text
     }
+
+    /// Writes `text` to `path`, replacing what was there.
+    static func write(_ text: String, to path: String) throws {
+        guard let handle = fopen(path, "w") else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(handle) }
+        guard fputs(text, handle) >= 0 else { throw ReadError(path: path, reason: "write error") }
+    }
+
+    /// `text` with XML's special characters escaped (for SVG).
+    static func xmlEscaped(_ text: String) -> String {
+        text.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;").replacingAll("\"", "&quot;")
+    }
 }
 
 /// Writing to standard output without buffering surprises when streaming.
