@@ -4,8 +4,7 @@ import SwitchyardCPUKernels
 
 /// A weight as the unit's compiler leaves it: every element dequantized exactly as ggml does and
 /// rounded to fp16 ("expanded at compile"). A matrix is kept in panels of 16 output columns
-/// (`sy_half_matmul`'s layout); a vector (a norm's scale, a broadcast operand) as `Float`s holding
-/// fp16 values. `fileBytes` is what the unit streams from memory per use: the file's compressed
+/// (`sy_half_matmul`'s layout); a one-dimensional weight as `Float`s holding fp16 values. `fileBytes` is what the unit streams from memory per use: the file's compressed
 /// bytes, decompressed just in time.
 final class AcceleratorWeight: BackendTensor, @unchecked Sendable {
     let shape: [Int]
@@ -13,7 +12,7 @@ final class AcceleratorWeight: BackendTensor, @unchecked Sendable {
     let fileBytes: Int
     /// Panels of a matrix `[m, k]`: ⌈m / 16⌉ panels of k rows of 16 fp16 values.
     let panels: UnsafeMutableBufferPointer<UInt16>?
-    /// The values of a vector (or a small matrix used elementwise), rounded to fp16.
+    /// The values of a vector (a norm's scale, a broadcast operand), rounded to fp16.
     let vector: HostTensor?
 
     init(_ weight: WeightTensor, threads: Int) {
@@ -21,7 +20,7 @@ final class AcceleratorWeight: BackendTensor, @unchecked Sendable {
         format = weight.format
         fileBytes = weight.rowBytes * weight.rowCount
         let rows = weight.rowCount, k = weight.rowLength
-        if weight.shape.count == 1 || rows == 1 {
+        if weight.shape.count == 1 {
             let values = HostTensor(shape: weight.shape)
             Dequantize.row(weight.format, from: weight.bytes.baseAddress!, count: weight.shape.reduce(1, *), into: values.storage.baseAddress!)
             sy_half_round(values.storage.baseAddress!, Int64(values.count))

@@ -27,9 +27,9 @@ public struct UnitCostModel: Sendable, Equatable {
 
     /// An A17 Pro-class phone's neural engine.
     public static let phone = UnitCostModel(
-        peakFP16: 17.5e12, peakInt8: 35e12, memoryBandwidth: 45e9, onChipBytes: 4 << 20,
-        dispatchLatency: 95e-6, handoffLatency: 50e-6, handoffBandwidth: 25e9,
-        compileSecondsPerProgram: 0.5, activeWatts: 2.0, idleWatts: 0.05)
+        peakFP16: 17.5e12, peakInt8: 35e12, memoryBandwidth: 45e9, onChipBytes: 32 << 20,
+        dispatchLatency: 95e-6, handoffLatency: 50e-6, handoffBandwidth: 17e9,
+        compileSecondsPerProgram: 0.5, activeWatts: 2.0, idleWatts: 0)
 
     /// Seconds of one hand-off of `bytes`.
     public func handoffSeconds(bytes: Int) -> Double { handoffLatency + Double(bytes) / handoffBandwidth }

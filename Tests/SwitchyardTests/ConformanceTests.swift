@@ -2,6 +2,7 @@ import XCTest
 import Switchyard
 import SwitchyardReference
 import SwitchyardBLAS
+import SwitchyardNeuralAccelerator
 
 /// The backend conformance suite: every op of every backend under test against the reference, on
 /// fresh random inputs (never zeros; a seed per case), over many shapes: odd sizes, decode (n = 1)
@@ -20,18 +21,20 @@ final class ConformanceTests: XCTestCase {
         ReferenceBackend(),
         SplitTestBackend(),
         BLASBackend(threads: 2),
+        AcceleratorBackend(threads: 2),
     ] + VulkanUnderTest.list
 
     /// NMSE allowed on f32 paths (and on quantized weights, which both sides dequantize the same):
     /// a Float accumulation against the reference's Double stays orders of magnitude below it.
     static let f32Tolerance = 1e-7
 
-    /// Backends whose arithmetic is looser by design, with their documented NMSE bound (an fp16
-    /// accelerator rounds every output to fp16: relative error 2⁻¹¹, NMSE ≈ 1e-7…1e-6 per op).
-    /// One line per such backend, e.g. `"accelerator": 1e-5`.
-    static let tolerances: [String: Double] = [:]
+    /// Backends whose arithmetic is looser by design check every output element against the bound
+    /// their specification derives, from the inputs the op saw, instead of the f32 NMSE tolerance.
+    /// One line per such backend.
+    static let elementBounds: [String: @Sendable (OpCase, [[Float]], [Float]) -> [Double]?] = [
+        "accelerator": AcceleratorBounds.bounds,
+    ]
 
-    static func tolerance(for backend: any Backend) -> Double { tolerances[backend.name] ?? f32Tolerance }
 
     /// The ground truth.
     let oracle = ReferenceBackend()
@@ -107,10 +110,11 @@ final class ConformanceTests: XCTestCase {
         let kind = cases[0].op.kind
         var expected: [Int: [Float]] = [:]
         for backend in Self.backendsUnderTest {
-            let tolerance = Self.tolerance(for: backend)
+            let tolerance = Self.f32Tolerance
             var skipped: [String: Int] = [:]
             var ran = 0, inPlace = 0
             var worst: (nmse: Double, what: String) = (0, "")
+            var worstBoundRatio = 0.0
             for (index, opCase) in cases.enumerated() {
                 let what = "\(backend.name) \(opCase)"
                 let outcome: OpOutcome
@@ -153,7 +157,22 @@ final class ConformanceTests: XCTestCase {
                 }
                 let nmse = OpHarness.nmse(run.output, truth)
                 if nmse > worst.nmse || worst.what.isEmpty { worst = (nmse, opCase.shape) }
-                if !(nmse <= tolerance) {
+                if let boundsFor = Self.elementBounds[backend.name] {
+                    guard let bounds = boundsFor(opCase, run.inputs, truth) else {
+                        XCTFail("\(what): no error bound for this op kind", file: file, line: line)
+                        continue
+                    }
+                    var worstRatio = (ratio: 0.0, index: 0)
+                    for i in truth.indices {
+                        let ratio = abs(Double(run.output[i]) - Double(truth[i])) / bounds[i]
+                        if !(ratio <= worstRatio.ratio) { worstRatio = (ratio, i) }
+                    }
+                    worstBoundRatio = max(worstBoundRatio, worstRatio.ratio)
+                    if !(worstRatio.ratio <= 1) {
+                        let i = worstRatio.index
+                        XCTFail("\(what): [\(i)] is \(run.output[i]), the reference \(truth[i]): off by \(abs(Double(run.output[i]) - Double(truth[i]))), beyond the derived bound \(bounds[i])", file: file, line: line)
+                    }
+                } else if !(nmse <= tolerance) {
                     let worstIndex = run.output.indices.max { abs(run.output[$0] - truth[$0]) < abs(run.output[$1] - truth[$1]) }!
                     XCTFail("\(what): NMSE \(nmse) > \(tolerance); largest difference at [\(worstIndex)]: "
                             + "\(run.output[worstIndex]) vs reference \(truth[worstIndex])", file: file, line: line)
@@ -161,6 +180,7 @@ final class ConformanceTests: XCTestCase {
             }
             if ran > 0 {
                 print("conformance: \(backend.name) \(kind.rawValue): \(ran) cases, worst NMSE \(worst.nmse) (\(worst.what))"
+                      + (Self.elementBounds[backend.name] != nil ? ", largest error / derived bound \(worstBoundRatio)" : "")
                       + (kind.mayOverwriteFirstInput ? ", \(inPlace) also run in place" : ""))
                 if kind.mayOverwriteFirstInput && backend.unit == .cpu {
                     XCTAssertGreaterThan(inPlace, 0, "\(backend.name) \(kind.rawValue): no case ran in place", file: file, line: line)
