@@ -80,6 +80,11 @@ struct BenchReport {
         for row in rows where !row.activity.isEmpty {
             let parts = row.activity.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value))" }
             lines.append("\(row.label) per decode token: " + parts.joined(separator: ", "))
+            for (key, micros) in row.activity.sorted(by: { $0.key < $1.key }) where key.hasSuffix(" modeled µs") && micros > 0 {
+                let unit = String(key.dropLast(" modeled µs".count))
+                let energy = row.activity["\(unit) modeled µJ"] ?? 0
+                lines.append("\(row.label) decode, \(unit): host \(fixed(1000 / row.decode.median, 2)) ms per token (\(fixed(row.decode.median)) tok/s); modeled unit \(fixed(micros / 1000, 2)) ms per token (\(fixed(1e6 / micros)) tok/s), \(fixed(energy / 1000, 2)) mJ per token")
+            }
         }
         for row in rows where !row.profile.isEmpty {
             for phase in ["prefill", "decode"] {

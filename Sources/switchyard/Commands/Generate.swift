@@ -42,6 +42,8 @@ struct Generate: AsyncParsableCommand {
                     generated: \(s.generatedTokens) tokens, \(format(s.decodeTokensPerSecond)) tok/s (\(s.stopReason.rawValue)); \
                     policy \(policy): \(session.segmentCount) segments run, \(session.transferCount) transfers\n
                     """)
+                let host = Double(s.promptTokens) / max(s.prefillTokensPerSecond, 1e-9) + Double(s.generatedTokens) / max(s.decodeTokensPerSecond, 1e-9)
+                for line in ModeledCost.lines(engine.backends, activity: \.activity, hostSeconds: host) { Console.error(line + "\n") }
             }
         }
     }
