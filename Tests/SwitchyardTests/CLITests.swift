@@ -117,7 +117,7 @@ final class CLITests: XCTestCase {
         r = try run(["plan", "-m", "smollm2", "--policy", "reference"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("segments: 1"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("transfers: 0"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("hand-offs between units: 0"), r.stdout)
         r = try run(["tokenize", "-m", "smollm2", "Hello world", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[19556, 905]")
@@ -201,16 +201,69 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(check.stdout.contains("top-1 agreement"), check.stdout)
         let plan = try run(["plan", "-m", "smollm2", "--policy", "vulkan,blas", "--route", "attention=blas"])
         XCTAssertEqual(plan.status, 0, plan.stderr)
-        XCTAssertTrue(plan.stdout.contains("transfers in"), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("hand-offs in"), plan.stdout)
         // gpu-only needs no CPU fallback: Vulkan runs every op of both models and of the probe.
         for model in ["smollm2", "gemma3"] {
             let gpuOnly = try run(["plan", "-m", model, "--policy", "gpu-only", "-n", "8"])
             XCTAssertEqual(gpuOnly.status, 0, gpuOnly.stderr)
-            XCTAssertTrue(gpuOnly.stdout.contains("segments: 1") && gpuOnly.stdout.contains("transfers: 0"), gpuOnly.stdout)
+            XCTAssertTrue(gpuOnly.stdout.contains("segments: 1") && gpuOnly.stdout.contains("hand-offs between units: 0"), gpuOnly.stdout)
         }
         let ops = try run(["ops"])
-        let rows = ops.stdout.split(separator: "\n").filter { $0.contains(" | ") && !$0.hasPrefix("op ") }
+        let lines = ops.stdout.split(separator: "\n").filter { $0.contains(" | ") }
+        let header = try XCTUnwrap(lines.first { $0.hasPrefix("op ") }).split(separator: "|").map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        let column = try XCTUnwrap(header.firstIndex(of: "vulkan"), ops.stdout)
+        let rows = lines.filter { !$0.hasPrefix("op ") }
         XCTAssertFalse(rows.isEmpty, ops.stdout)
-        for row in rows { XCTAssertTrue(row.hasSuffix("| yes"), "vulkan refuses: \(row)") }
+        for row in rows {
+            let cells = row.split(separator: "|")
+            XCTAssertTrue(cells.count > column && cells[column].trimmingCharacters(in: .whitespaces) == "yes", "vulkan refuses: \(row)")
+        }
+    }
+}
+
+/// The accelerator-routed policy as a user meets it: the plan with its programs, hand-offs and
+/// picture, the cross-check against GPU-only, and text from both models.
+extension CLITests {
+    func testPlanShowsProgramsAndHandOffsAndDrawsThem() throws {
+        for model in ["smollm2", "gemma3"] {
+            let svg = NSTemporaryDirectory() + "switchyard-plan-\(UUID().uuidString).svg"
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: svg) }
+            let r = try run(["plan", "-m", model, "--policy", "accelerator-routed", "--ops", "--svg", svg, "-t", "2"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("accelerator [accelerator]"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("program output [1/"), "the output head split at 16,384 columns: \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("hand-off token_embd"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("modeled unit time"), r.stdout)
+            let picture = try String(contentsOfFile: svg, encoding: .utf8)
+            XCTAssertTrue(picture.contains("layer 0") && picture.contains("accelerator (") && picture.contains("hand-off ("), picture)
+        }
+        // Gemma 3's residual stream passes fp16's range: those ops stay on the GPU, each a hand-off.
+        let gemma = try run(["plan", "-m", "gemma3", "--policy", "accelerator-routed", "--ops"])
+        XCTAssertTrue(gemma.stdout.contains("blk.10.attn_residual (add)"), gemma.stdout)
+        XCTAssertGreaterThan(gemma.stdout.components(separatedBy: "hand-off ").count, 30, gemma.stdout)
+    }
+
+    func testCheckGPUOnlyAgainstAcceleratorRouted() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let text = NSTemporaryDirectory() + "switchyard-check-\(UUID().uuidString).txt"
+        try "The railway yard sorts cars by destination, one at a time, and sends each train on its way.".write(toFile: text, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: text) }
+        let r = try run(["check", "-m", "smollm2", "--policy", "gpu-only", "--policy", "accelerator-routed", "-f", text, "-t", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("blk.29.ffn_residual") && r.stdout.contains("max|x|"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("top-1 agreement"), r.stdout)
+        let gemma = try run(["check", "-m", "gemma3", "--policy", "blas", "--policy", "accelerator,blas", "-f", text, "-t", "2"])
+        XCTAssertEqual(gemma.status, 0, gemma.stderr)
+        XCTAssertTrue(gemma.stdout.contains("kept off the fp16 unit by the range guard (R9)"), gemma.stdout)
+        XCTAssertTrue(gemma.stdout.contains("*"), "layers past fp16's range are marked: \(gemma.stdout)")
+    }
+
+    func testGenerateOnBothModelsReportsModeledCost() throws {
+        for model in ["smollm2", "gemma3"] {
+            let r = try run(["generate", "-m", model, "--policy", "accelerator-routed", "-p", "The capital of France is", "-n", "12", "--temp", "0", "-t", "2"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("Paris") || r.stdout.count > "The capital of France is".count + 20, r.stdout)
+            XCTAssertTrue(r.stderr.contains("accelerator: host") && r.stderr.contains("modeled unit"), r.stderr)
+        }
     }
 }
