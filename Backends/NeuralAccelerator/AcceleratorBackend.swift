@@ -82,7 +82,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
         let half = HalfTensor(shape: tensor.shape)
         half.base.update(from: tensor.storage.baseAddress!, count: tensor.count)
         sy_half_round(half.base, Int64(half.count))
-        recordHandoff(elements: tensor.count)
+        recordHandoff(half)
         return half
     }
 
@@ -91,7 +91,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
         guard let half = tensor as? HalfTensor else { throw ExecutionError.foreignTensor(backend: name) }
         let host = HostTensor(shape: half.shape)
         host.storage.baseAddress!.update(from: half.base, count: half.count)
-        recordHandoff(elements: half.count)
+        recordHandoff(half)
         return host
     }
 
@@ -110,7 +110,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
 
     /// The programs of `segment`, compiled (and their modeled compile time counted) on first use.
     private func compiledPrograms(for segment: PlanSegment, in graph: ForwardGraph) -> [CompiledProgram] {
-        let key = ProgramKey(first: segment.nodes[0].index, count: segment.nodes.count, tokens: graph.tokenCount)
+        let key = ProgramKey(first: segment.nodes[0].index, count: segment.nodes.count, tokens: graph.tokenCount == 1 ? 1 : UnitSpec.prefillChunk)
         if let known = ledger.withLock({ $0.compiled[key] }) { return known }
         let programs = compiler.programs(for: segment, in: graph)
         ledger.withLock { ledger in
@@ -122,8 +122,9 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
         return programs
     }
 
-    private func recordHandoff(elements: Int) {
-        let bytes = elements * 2
+    /// A hand-off of `tensor`: its fp16 bytes with the last axis padded to 64 bytes.
+    private func recordHandoff(_ tensor: HalfTensor) {
+        let bytes = tensor.rows * UnitSpec.padded(tensor.columns) * 2
         ledger.withLock { ledger in
             ledger.handoffs += 1
             ledger.handoffBytes += bytes

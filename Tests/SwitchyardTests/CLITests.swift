@@ -39,6 +39,14 @@ final class CLITests: XCTestCase {
         return path
     }
 
+    /// A text file holding `text`, removed after the test.
+    func temporaryText(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "switchyard-text-\(UUID().uuidString).txt"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
     func testGreedyReferenceGenerationBeginsLikeLlamaCpp() throws {
         _ = try TestModels.open(TestModels.smollm2Path)
         let r = try run(["generate", "-m", "smollm2", "-p", "The capital of France is", "-n", "32", "--temp", "0", "--backend", "reference", "-t", "2"])
@@ -148,9 +156,7 @@ final class CLITests: XCTestCase {
 
     func testCheckComparesTwoPoliciesOpByOp() throws {
         _ = try TestModels.open(TestModels.smollm2Path)
-        let text = NSTemporaryDirectory() + "switchyard-check-\(UUID().uuidString).txt"
-        try "The railway yard sorts cars by destination, one at a time.".write(toFile: text, atomically: true, encoding: .utf8)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: text) }
+        let text = try temporaryText("The railway yard sorts cars by destination, one at a time.")
         let r = try run(["check", "-m", "smollm2", "--policy", "reference", "--policy", "blas", "-f", text, "-t", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("blk.29.ffn_residual"), r.stdout)
@@ -245,9 +251,7 @@ extension CLITests {
 
     func testCheckGPUOnlyAgainstAcceleratorRouted() throws {
         _ = try TestModels.open(TestModels.smollm2Path)
-        let text = NSTemporaryDirectory() + "switchyard-check-\(UUID().uuidString).txt"
-        try "The railway yard sorts cars by destination, one at a time, and sends each train on its way.".write(toFile: text, atomically: true, encoding: .utf8)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: text) }
+        let text = try temporaryText("The railway yard sorts cars by destination, one at a time, and sends each train on its way.")
         let r = try run(["check", "-m", "smollm2", "--policy", "gpu-only", "--policy", "accelerator-routed", "-f", text, "-t", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("blk.29.ffn_residual") && r.stdout.contains("max|x|"), r.stdout)

@@ -11,16 +11,21 @@ struct PlanCommand: ParsableCommand {
     var tokens = 1
     @Flag(name: .long, help: "List every op, not just the segments.")
     var ops = false
+    @Option(name: .long, help: "KV cache size in tokens (default: the model's context, at most 4096); an accelerator's attention reads the whole fixed buffer.")
+    var context: Int?
     @Option(name: .long, help: "Also draw the plan as SVG into this file (layers as rows, ops coloured by compute unit, hand-offs marked).")
     var svg: String?
     @OptionGroup var selection: BackendSelection
 
-    func validate() throws { if tokens < 1 { throw ValidationError("-n must be at least 1") } }
+    func validate() throws {
+        if tokens < 1 { throw ValidationError("-n must be at least 1") }
+        if let context, context < 1 { throw ValidationError("--context must be at least 1") }
+    }
 
     func run() throws {
         let loaded = try model.load()
         let (policy, backends, notes) = try selection.resolveNoting()
-        let engine = try Engine(model: loaded, backends: backends, policy: policy, contextLength: max(tokens, 64))
+        let engine = try Engine(model: loaded, backends: backends, policy: policy, contextLength: max(tokens, context ?? min(loaded.architecture.trainedContextLength, 4096)))
         let plan = try engine.plan(tokens: tokens, logits: .last)
         print("model \(loaded.name), \(tokens)-token pass, policy \(policy)")
         for note in notes { print("note: \(note)") }
