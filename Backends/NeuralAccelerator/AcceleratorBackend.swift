@@ -1,4 +1,3 @@
-import Dispatch
 import Switchyard
 import SwitchyardCPUKernels
 import Synchronization
@@ -15,6 +14,8 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
     public let unit = ComputeUnit.accelerator
     public let runsOnRealHardware = false
     let threads: Int
+    /// Splits the emulator's loops across the cores with microsecond latency.
+    let pool: WorkerPool
     /// Whether ops whose calibrated activations pass the fp16 guard stay off the unit.
     let rangeGuard: Bool
     let cost: UnitCostModel
@@ -53,6 +54,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
 
     public init(threads: Int = BackendOptions.defaultThreads, rangeGuard: Bool = true, cost: UnitCostModel = .phone) {
         self.threads = max(1, threads)
+        pool = WorkerPool(threads: self.threads)
         self.rangeGuard = rangeGuard
         self.cost = cost
         compiler = ProgramCompiler(cost: cost)
@@ -149,13 +151,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
 
     /// Runs `body(range)` over `count` items split into contiguous chunks, one per thread.
     func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = max(1, min(threads, count / max(1, minimumPerThread)))
-        guard chunks > 1 else { body(0..<count); return }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                body(count * c / chunks ..< count * (c + 1) / chunks)
-            }
-        }
+        pool.parallelFor(count, minimumPerThread: minimumPerThread, body)
     }
 }
 

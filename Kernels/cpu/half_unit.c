@@ -73,6 +73,42 @@ static void matmul_scalar(const uint16_t *panels, int64_t k, int64_t m, const fl
     }
 }
 
+/// Group stride in bytes of a coded panel: a[16], b[16] (f32), then 32 rows of codes.
+static int64_t coded_group_bytes(int bits) { return 128 + 32 * (bits == 4 ? 8 : 16); }
+
+/// Code of column c in row r of a group (4-bit: unsigned; 8-bit: signed).
+static int code_at(const uint8_t *codes, int bits, int r, int c) {
+    if (bits == 8) return (int8_t)codes[r * 16 + c];
+    uint8_t byte = codes[r * 8 + (c & 7)];
+    return c < 8 ? (byte & 15) : (byte >> 4);
+}
+
+static void coded_scalar(const uint8_t *panels, int bits, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
+                         float *y, int64_t ldy, int64_t p0, int64_t p1) {
+    int64_t groups = k / 32, stride = coded_group_bytes(bits);
+    for (int64_t p = p0; p < p1; p++) {
+        const uint8_t *panel = panels + p * groups * stride;
+        for (int64_t r = 0; r < n; r++) {
+            float acc[16] = {0};
+            for (int64_t g = 0; g < groups; g++) {
+                const uint8_t *group = panel + g * stride;
+                float a[16], b[16];
+                memcpy(a, group, 64);
+                memcpy(b, group + 64, 64);
+                for (int j = 0; j < 32; j++) {
+                    float xv = x[r * ldx + g * 32 + j];
+                    for (int c = 0; c < 16; c++) {
+                        float product = (float)code_at(group + 128, bits, j, c) * a[c];   // exact
+                        float w = half_value(half_bits(product + b[c]));
+                        acc[c] += xv * w;
+                    }
+                }
+            }
+            for (int c = 0; c < 16 && p * 16 + c < m; c++) y[r * ldy + p * 16 + c] = half_value(half_bits(acc[c]));
+        }
+    }
+}
+
 static float dot8_scalar(const float *a, const float *b, int64_t n) {
     float lane[8] = {0};
     for (int64_t i = 0; i < n; i++) lane[i & 7] += a[i] * b[i];
@@ -140,6 +176,79 @@ static void matmul_avx2(const uint16_t *panels, int64_t k, int64_t m, const floa
     }
 }
 
+/// The 16 weights of one row of a coded group: h(q·a + b) (q·a is exact, so the fused form is too).
+static inline void expand16(const uint8_t *codes, int bits, int j, __m256 a0, __m256 a1, __m256 b0, __m256 b1,
+                            __m256 *w0, __m256 *w1) {
+    __m256 q0, q1;
+    if (bits == 4) {
+        __m128i packed = _mm_loadl_epi64((const __m128i *)(codes + j * 8));
+        __m128i lo = _mm_and_si128(packed, _mm_set1_epi8(15));
+        __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(15));
+        q0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
+        q1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
+    } else {
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(codes + j * 16));
+        q0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+        q1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(bytes, 8)));
+    }
+    *w0 = round8(_mm256_fmadd_ps(q0, a0, b0));
+    *w1 = round8(_mm256_fmadd_ps(q1, a1, b1));
+}
+
+#define SY_CODED_TILE(NT)                                                                           \
+    static void coded##NT(const uint8_t *panel, int bits, int64_t k, const float *x, int64_t ldx, float *out) { \
+        __m256 c0[NT], c1[NT];                                                                      \
+        for (int t = 0; t < NT; t++) { c0[t] = _mm256_setzero_ps(); c1[t] = _mm256_setzero_ps(); }  \
+        int64_t stride = coded_group_bytes(bits);                                                   \
+        for (int64_t g = 0; g < k / 32; g++) {                                                      \
+            const uint8_t *group = panel + g * stride;                                              \
+            __m256 a0 = _mm256_loadu_ps((const float *)group), a1 = _mm256_loadu_ps((const float *)group + 8); \
+            __m256 b0 = _mm256_loadu_ps((const float *)group + 16), b1 = _mm256_loadu_ps((const float *)group + 24); \
+            for (int j = 0; j < 32; j++) {                                                          \
+                __m256 w0, w1;                                                                      \
+                expand16(group + 128, bits, j, a0, a1, b0, b1, &w0, &w1);                           \
+                for (int t = 0; t < NT; t++) {                                                      \
+                    __m256 xv = _mm256_broadcast_ss(x + t * ldx + g * 32 + j);                      \
+                    c0[t] = _mm256_fmadd_ps(xv, w0, c0[t]);                                         \
+                    c1[t] = _mm256_fmadd_ps(xv, w1, c1[t]);                                         \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+        for (int t = 0; t < NT; t++) {                                                              \
+            _mm256_storeu_ps(out + t * 16, round8(c0[t]));                                          \
+            _mm256_storeu_ps(out + t * 16 + 8, round8(c1[t]));                                      \
+        }                                                                                           \
+    }
+SY_CODED_TILE(1)
+SY_CODED_TILE(2)
+SY_CODED_TILE(3)
+SY_CODED_TILE(4)
+SY_CODED_TILE(5)
+SY_CODED_TILE(6)
+
+static void coded_avx2(const uint8_t *panels, int bits, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
+                       float *y, int64_t ldy, int64_t p0, int64_t p1) {
+    float out[6 * 16];
+    int64_t panel_bytes = k / 32 * coded_group_bytes(bits);
+    for (int64_t p = p0; p < p1; p++) {
+        const uint8_t *panel = panels + p * panel_bytes;
+        int64_t columns = m - p * 16 < 16 ? m - p * 16 : 16;
+        for (int64_t r = 0; r < n; r += 6) {
+            int nt = n - r < 6 ? (int)(n - r) : 6;
+            const float *xr = x + r * ldx;
+            switch (nt) {
+            case 1: coded1(panel, bits, k, xr, ldx, out); break;
+            case 2: coded2(panel, bits, k, xr, ldx, out); break;
+            case 3: coded3(panel, bits, k, xr, ldx, out); break;
+            case 4: coded4(panel, bits, k, xr, ldx, out); break;
+            case 5: coded5(panel, bits, k, xr, ldx, out); break;
+            default: coded6(panel, bits, k, xr, ldx, out); break;
+            }
+            for (int t = 0; t < nt; t++) memcpy(y + (r + t) * ldy + p * 16, out + t * 16, (size_t)columns * 4);
+        }
+    }
+}
+
 static float dot8_avx2(const float *a, const float *b, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
@@ -160,7 +269,18 @@ static float dot8_avx2(const float *a, const float *b, int64_t n) {
 
 // ---- entry points ----------------------------------------------------------------------------
 
-static int use_avx2(void) { return strcmp(sy_cpu_tier(), "scalar") != 0; }
+/// 1 when the kernel tier in use is not the scalar one, read once per tier change (the tier is
+/// fixed after the first call, or by sy_force_tier in tests, which compares names again).
+static int use_avx2(void) {
+    static const char *seen;      // the tier name last checked (tier names are static strings)
+    static int avx2;
+    const char *tier = sy_cpu_tier();
+    if (__atomic_load_n(&seen, __ATOMIC_ACQUIRE) != tier) {
+        __atomic_store_n(&avx2, strcmp(tier, "scalar") != 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&seen, tier, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&avx2, __ATOMIC_RELAXED);
+}
 
 void sy_half_round(float *x, int64_t n) {
     if (use_avx2()) round_avx2(x, n); else round_scalar(x, n);
@@ -174,6 +294,12 @@ void sy_half_matmul(const uint16_t *panels, int64_t k, int64_t m, const float *x
                     float *y, int64_t ldy, int64_t p0, int64_t p1) {
     if (use_avx2()) matmul_avx2(panels, k, m, x, ldx, n, y, ldy, p0, p1);
     else matmul_scalar(panels, k, m, x, ldx, n, y, ldy, p0, p1);
+}
+
+void sy_half_matmul_coded(const uint8_t *panels, int bits, int64_t k, int64_t m, const float *x, int64_t ldx,
+                          int64_t n, float *y, int64_t ldy, int64_t p0, int64_t p1) {
+    if (use_avx2()) coded_avx2(panels, bits, k, m, x, ldx, n, y, ldy, p0, p1);
+    else coded_scalar(panels, bits, k, m, x, ldx, n, y, ldy, p0, p1);
 }
 
 float sy_half_dot8(const float *a, const float *b, int64_t n) {

@@ -4,6 +4,7 @@ import Switchyard
 import SwitchyardModels
 import SwitchyardBLAS
 import SwitchyardNeuralAccelerator
+import SwitchyardCPUKernels
 
 /// The emulated neural accelerator: every refusal rule of docs/neural-accelerator.md, a second
 /// implementation of the spec's arithmetic written from its text (Swift's own `Float16`, not the
@@ -148,6 +149,25 @@ final class AcceleratorTests: XCTestCase {
                 specRMSNorm(Array(run.inputs[0][group * width ..< (group + 1) * width]), run.inputs[1], eps: 1e-5)
             }
             XCTAssertEqual(bits(run.output), bits(expected), "\(norm)")
+        }
+    }
+
+    /// The unit's arithmetic gives the same bits on every SIMD tier: the scalar C code, the AVX2
+    /// code, weights kept as codes (Q4_0, Q4_1, Q4_K, Q5_0, Q8_0) and as fp16 values (F16, Q6_K).
+    func testEveryTierGivesTheSameBits() throws {
+        defer { sy_force_tier(nil) }
+        let cases: [OpCase] = [.matmul(.q4_1, n: 1, k: 64, m: 37), .matmul(.q4K, n: 7, k: 256, m: 19), .matmul(.q8_0, n: 3, k: 96, m: 16),
+                               .matmul(.q5_0, n: 1, k: 32, m: 5), .matmul(.f16, n: 9, k: 45, m: 33), .matmul(.q6K, n: 2, k: 256, m: 7),
+                               .rmsNorm(n: 3, columns: 45, width: 45), .unary(.silu, n: 2, columns: 77, amplitude: 9),
+                               .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 36, scale: 0.2, window: 8), n: 6, start: 20, capacity: 16)]
+        for opCase in cases {
+            var outputs: [[UInt32]] = []
+            for tier in ["scalar", "avx2"] {
+                sy_force_tier(tier)
+                guard case .ran(let run) = try OpHarness.run(opCase, on: AcceleratorBackend(threads: 2)) else { return XCTFail("\(opCase) refused") }
+                outputs.append(bits(run.output))
+            }
+            XCTAssertEqual(outputs[0], outputs[1], "\(opCase)")
         }
     }
 

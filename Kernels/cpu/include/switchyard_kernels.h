@@ -84,6 +84,14 @@ void sy_half_encode(const float *x, uint16_t *h, int64_t n);
 /// (columns from m up are zero).
 void sy_half_matmul(const uint16_t *panels, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
                     float *y, int64_t ldy, int64_t p0, int64_t p1);
+/// The same product from weights kept as codes: W[c][j] = h(q·a + b) with q the code of column c
+/// at row j and (a, b) the f32 pair of column c in j's group of 32 rows (q·a is exact in f32 for
+/// the formats that use this, so the value equals the file's dequantized value rounded to fp16).
+/// Panel p (columns 16p … 16p + 15) holds k / 32 groups of: a[16], b[16] (f32), then 32 rows of
+/// codes — `bits` 4: 8 bytes a row, byte i holding column i (low nibble, unsigned) and column i + 8
+/// (high nibble); `bits` 8: 16 signed bytes a row. k is a multiple of 32.
+void sy_half_matmul_coded(const uint8_t *panels, int bits, int64_t k, int64_t m, const float *x, int64_t ldx,
+                          int64_t n, float *y, int64_t ldy, int64_t p0, int64_t p1);
 /// The unit's eight-lane dot product: lane l (0…7) sums a[i]·b[i] over i ≡ l (mod 8) in increasing
 /// i from +0; the result is ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), every add in f32.
 float sy_half_dot8(const float *a, const float *b, int64_t n);

@@ -6,9 +6,10 @@ import Synchronization
 /// A fixed set of worker threads for splitting one loop across cores with microsecond latency.
 /// Decode runs a few hundred small parallel loops per token; a dispatch queue's wake-up cost
 /// would be a large part of the token's time. Workers spin briefly for the next job, then sleep;
-/// they stop when the pool is released.
-final class WorkerPool: @unchecked Sendable {
-    let threadCount: Int
+/// they stop when the pool is released. CPU backends share it (the BLAS backend, the accelerator's
+/// emulator).
+public final class WorkerPool: @unchecked Sendable {
+    public let threadCount: Int
     private let shared: Shared
     /// How long an idle worker spins before it sleeps.
     static let spinLimit = Duration.milliseconds(3)
@@ -61,7 +62,7 @@ final class WorkerPool: @unchecked Sendable {
     private final class Start { let shared: Shared; let index: Int; init(_ s: Shared, _ i: Int) { shared = s; index = i } }
 
     /// - Parameter threads: total threads, the caller's included.
-    init(threads: Int) {
+    public init(threads: Int) {
         threadCount = max(1, threads)
         shared = Shared()
         for worker in 1..<threadCount {
@@ -83,7 +84,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Runs `body(worker)` once on each of `threadCount` threads (worker 0 is the caller) and
     /// returns when all have finished.
-    func run(_ body: (Int) -> Void) {
+    public func run(_ body: (Int) -> Void) {
         guard threadCount > 1 else { body(0); return }
         withoutActuallyEscaping(body) { body in
             shared.job = body
@@ -97,7 +98,7 @@ final class WorkerPool: @unchecked Sendable {
 
     /// Splits `0..<count` into one contiguous chunk per thread (each at least `minimumPerThread`
     /// long) and runs `body` on each chunk.
-    func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
         let chunks = min(threadCount, max(1, count / max(1, minimumPerThread)))
         guard chunks > 1 else { if count > 0 { body(0..<count) }; return }
         run { worker in
