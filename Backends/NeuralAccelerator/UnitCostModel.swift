@@ -25,6 +25,13 @@ public struct UnitCostModel: Sendable, Equatable {
     public var activeWatts: Double
     public var idleWatts: Double
 
+    public init(peakFP16: Double, peakInt8: Double, memoryBandwidth: Double, onChipBytes: Int, dispatchLatency: Double,
+                handoffLatency: Double, handoffBandwidth: Double, compileSecondsPerProgram: Double, activeWatts: Double, idleWatts: Double) {
+        self.peakFP16 = peakFP16; self.peakInt8 = peakInt8; self.memoryBandwidth = memoryBandwidth; self.onChipBytes = onChipBytes
+        self.dispatchLatency = dispatchLatency; self.handoffLatency = handoffLatency; self.handoffBandwidth = handoffBandwidth
+        self.compileSecondsPerProgram = compileSecondsPerProgram; self.activeWatts = activeWatts; self.idleWatts = idleWatts
+    }
+
     /// An A17 Pro-class phone's neural engine.
     public static let phone = UnitCostModel(
         peakFP16: 17.5e12, peakInt8: 35e12, memoryBandwidth: 45e9, onChipBytes: 32 << 20,

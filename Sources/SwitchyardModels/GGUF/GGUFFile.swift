@@ -35,6 +35,17 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Opens and validates `path`. With `allowMissingData`, a header-only file (`switchyard synthesize
     /// --header-only`: no tensor data) is accepted too; `weight(_:)` returns nil for tensors it lacks.
+    /// With `shapesOnly` (which implies `allowMissingData`), `weight(_:)` gives every tensor the file
+    /// lacks data for as zeros that cost no memory: enough to build a model's graphs and plans (and
+    /// price them) from its header alone, not to run it.
+    public convenience init(path: String, shapesOnly: Bool) throws {
+        try self.init(path: path, allowMissingData: true)
+        if shapesOnly { zeroPages = ZeroPages(count: tensors.map(\.byteCount).max() ?? 0) }
+    }
+
+    /// Stands in for missing tensor data when opened `shapesOnly`.
+    private var zeroPages: ZeroPages?
+
     public init(path: String, allowMissingData: Bool = false) throws {
         self.path = path
         file = try MappedFile(path: path)
@@ -131,7 +142,12 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// The weight named `name` with its bytes in the mapping, or nil if the file lacks it.
     public func weight(_ name: String) -> WeightTensor? {
-        guard let info = tensorInfo(name), dataSectionOffset + info.dataOffset + info.byteCount <= file.bytes.count else { return nil }
+        guard let info = tensorInfo(name) else { return nil }
+        guard dataSectionOffset + info.dataOffset + info.byteCount <= file.bytes.count else {
+            guard let zeroPages else { return nil }
+            return WeightTensor(name: name, format: info.format, shape: info.shape,
+                                bytes: UnsafeRawBufferPointer(start: zeroPages.bytes.baseAddress, count: info.byteCount), owner: zeroPages)
+        }
         let start = file.bytes.baseAddress! + dataSectionOffset + info.dataOffset
         return WeightTensor(name: name, format: info.format, shape: info.shape,
                             bytes: UnsafeRawBufferPointer(start: start, count: info.byteCount), owner: file)

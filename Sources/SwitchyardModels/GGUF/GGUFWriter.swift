@@ -21,8 +21,10 @@ public struct GGUFWriter {
 
     public init() {}
 
-    /// The whole file's bytes.
-    public func serialize() -> [UInt8] {
+    /// The whole file's bytes; with `headerOnly`, only the metadata and the tensor table (offsets as
+    /// if each tensor held `format.byteCount` bytes of its shape), the form `GGUFFile(path:shapesOnly:)`
+    /// reads.
+    public func serialize(headerOnly: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func putString(_ s: String) { put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8) }
@@ -55,7 +57,8 @@ public struct GGUFWriter {
         var offsets: [Int] = []
         for t in tensors {
             offsets.append(offset)
-            offset = (offset + t.bytes.count + alignment - 1) / alignment * alignment
+            let size = headerOnly ? (t.format.byteCount(elements: t.shape.reduce(1, *)) ?? 0) : t.bytes.count
+            offset = (offset + size + alignment - 1) / alignment * alignment
         }
         for (t, o) in zip(tensors, offsets) {
             putString(t.name); put(UInt32(t.shape.count))
@@ -63,6 +66,7 @@ public struct GGUFWriter {
             put(GGMLType.id(of: t.format)); put(UInt64(o))
         }
         while out.count % alignment != 0 { out.append(0) }
+        if headerOnly { return out }
         let dataStart = out.count
         for (t, o) in zip(tensors, offsets) {
             out.append(contentsOf: [UInt8](repeating: 0, count: dataStart + o - out.count))

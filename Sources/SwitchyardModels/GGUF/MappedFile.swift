@@ -44,3 +44,18 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
+
+/// A read-only anonymous mapping of zeros that costs no memory until read: the stand-in bytes of
+/// the weights of a header-only file opened for its shapes alone (`GGUFFile(path:shapesOnly:)`).
+final class ZeroPages: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+
+    init(count: Int) {
+        let size = max(count, 1)
+        let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        precondition(base != MAP_FAILED && base != nil, "ZeroPages: cannot reserve \(size) bytes of address space")
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count) }
+}

@@ -34,6 +34,13 @@ enum TextFile {
         guard fputs(text, handle) >= 0 else { throw ReadError(path: path, reason: "write error") }
     }
 
+    /// Writes `bytes` to `path`, replacing what was there.
+    static func writeBytes(_ bytes: [UInt8], to path: String) throws {
+        guard let handle = fopen(path, "wb") else { throw ReadError(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(handle) }
+        guard bytes.isEmpty || fwrite(bytes, 1, bytes.count, handle) == bytes.count else { throw ReadError(path: path, reason: "write error") }
+    }
+
     /// `text` with XML's special characters escaped (for SVG).
     static func xmlEscaped(_ text: String) -> String {
         text.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;").replacingAll("\"", "&quot;")
