@@ -271,3 +271,46 @@ extension CLITests {
         }
     }
 }
+
+/// `switchyard simulate` on both real models, on configs without weights, and its errors.
+extension CLITests {
+    func testSimulateComparesPoliciesOnAPhone() throws {
+        _ = try TestModels.open(TestModels.gemma3Path)
+        let svg = NSTemporaryDirectory() + "switchyard-sim-\(UUID().uuidString).svg"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: svg) }
+        for model in ["smollm2", "gemma3"] {
+            let r = try run(["simulate", "-m", model, "--profile", "a17-pro", "--policy", "gpu-only", "--policy", "accelerator-routed", "--svg", svg])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("| gpu-only |") && r.stdout.contains("| accelerator-routed |"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("off the accelerator") && r.stdout.contains("embed (R1)"), r.stdout)
+            XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).contains("accelerator-routed"))
+        }
+        // A config without weights: Gemma-like 4B at INT4, JSON out.
+        let r = try run(["simulate", "--config", "configs/gemma-like-4b-int4.json", "--profile", "a17-pro",
+                         "--policy", "gpu-only", "--policy", "accelerator-routed", "-o", "json", "--minutes", "10"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let policies = try XCTUnwrap(json["policies"] as? [[String: Any]])
+        XCTAssertEqual(policies.map { $0["policy"] as? String }, ["gpu-only", "accelerator-routed"])
+        for p in policies {
+            XCTAssertGreaterThan(p["decode_tok_s"] as? Double ?? 0, 0)
+            XCTAssertGreaterThan(p["decode_joules_per_token"] as? Double ?? 0, 0)
+            XCTAssertFalse((p["decode_tok_s_over_time"] as? [Any] ?? []).isEmpty)
+        }
+        let off = try XCTUnwrap(policies[1]["off_accelerator"] as? [[String: Any]])
+        XCTAssertTrue(off.contains { ($0["ops"] as? String ?? "").contains("R9") }, "Gemma's residual adds stay off: \(off)")
+    }
+
+    func testSimulateErrorsAreClear() throws {
+        var r = try run(["simulate", "-m", "smollm2", "--profile", "no-such-phone", "--policy", "gpu-only"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("no device profile 'no-such-phone'"), r.stderr)
+        r = try run(["simulate", "-m", "smollm2", "--profile", "host-epyc-2core", "--policy", "gpu-only"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("has no gpu unit"), r.stderr)
+        let config = try temporaryText("{\"architecture\": \"gemma3\", \"layers\": 2}")
+        r = try run(["simulate", "--config", config, "--profile", "a17-pro", "--policy", "gpu-only"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("model config:"), r.stderr)
+    }
+}

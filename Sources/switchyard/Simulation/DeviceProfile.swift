@@ -44,25 +44,28 @@ struct DeviceProfile {
 
     /// Loads `nameOrPath`: a path to a JSON file, or the name of one in `profiles/`.
     static func load(_ nameOrPath: String) throws -> DeviceProfile {
-        let candidates = nameOrPath.hasSuffix(".json") ? [nameOrPath] : profileFolders.map { "\($0)/\(nameOrPath).json" }
+        let candidates = nameOrPath.hasSuffix(".json") ? [nameOrPath] : (profileFolders.isEmpty ? ["profiles"] : profileFolders).map { "\($0)/\(nameOrPath).json" }
         guard let path = candidates.first(where: { access($0, R_OK) == 0 }) else {
             throw ProfileError(message: "no device profile '\(nameOrPath)' (looked at \(candidates.joined(separator: ", "))); known: \(known.joined(separator: ", "))")
         }
         return try parse(try TextFile.read(path), source: path)
     }
 
-    /// Where profiles are looked up: SWITCHYARD_PROFILES, ./profiles, and the repository's profiles/
-    /// beside the built tool.
+    /// Where profiles are looked up: SWITCHYARD_PROFILES, ./profiles, and the checkout's profiles/
+    /// above the built tool (.build/<triple>/release/switchyard).
     static var profileFolders: [String] {
         var folders: [String] = []
         if let env = getenv("SWITCHYARD_PROFILES") { folders.append(String(cString: env)) }
         folders.append("profiles")
         let tool = CommandLine.arguments[0]
         if let slash = tool.lastIndex(of: "/") {
-            // .build/release/switchyard → the checkout's profiles/.
-            folders.append(String(tool[..<slash]) + "/../../profiles")
+            var dir = String(tool[..<slash])
+            for _ in 0..<4 {
+                dir += "/.."
+                folders.append(dir + "/profiles")
+            }
         }
-        return folders
+        return folders.filter { access($0, R_OK) == 0 }
     }
 
     /// Profile names found in the profile folders.
