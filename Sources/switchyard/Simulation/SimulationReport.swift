@@ -11,6 +11,7 @@ struct SimulationReport {
 
     private func fixed(_ x: Double, _ digits: Int = 1) -> String {
         guard x.isFinite else { return "–" }
+        guard abs(x) < 1e12 else { return "\(x)" }
         let scale = pow(10, Double(digits))
         return String(Double(Int((x * scale).rounded())) / scale)
     }
@@ -25,7 +26,7 @@ struct SimulationReport {
         for r in results {
             let units = ComputeUnit.allCases.compactMap { u in r.decode.seconds[u].map { "\(u.rawValue) \(fixed($0 * 1000, 2))" } }.joined(separator: ", ")
             let handoffs = "\(r.decode.handoffs) (\(fixed(r.decode.handoffSeconds * 1000, 2)) ms)"
-            let onset = r.thermal.throttleAfter.map { "\(fixed($0, 0)) s (to \(fixed(100 * r.thermal.speedFraction, 0))%)" } ?? "never"
+            let onset = r.thermal.throttleAfter.map { $0 > minutes * 60 ? "not within the run" : "\(fixed($0, 0)) s (to \(fixed(100 * r.thermal.speedFraction, 0))%)" } ?? "never"
             lines.append("| \(r.policy) | \(fixed(r.prefillTokensPerSecond)) | \(fixed(r.prefillSeconds * 1000)) | \(fixed(r.decodeTokensPerSecond)) | \(fixed(r.decodeEnergyJoules * 1000, 2)) | \(units) | \(handoffs) | \(fixed(r.thermal.sustained)) | \(onset) |")
         }
         lines.append("")
