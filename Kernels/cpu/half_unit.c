@@ -153,6 +153,9 @@ SY_PANEL_TILE(3)
 SY_PANEL_TILE(4)
 SY_PANEL_TILE(5)
 SY_PANEL_TILE(6)
+/// The tile kernels by row count (1…6).
+static void (*const half_tiles[7])(const uint16_t *, int64_t, const float *, int64_t, float *) = {
+    0, tile1, tile2, tile3, tile4, tile5, tile6};
 
 static void matmul_avx2(const uint16_t *panels, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
                         float *y, int64_t ldy, int64_t p0, int64_t p1) {
@@ -163,14 +166,7 @@ static void matmul_avx2(const uint16_t *panels, int64_t k, int64_t m, const floa
         for (int64_t r = 0; r < n; r += 6) {
             int nt = n - r < 6 ? (int)(n - r) : 6;
             const float *xr = x + r * ldx;
-            switch (nt) {
-            case 1: tile1(panel, k, xr, ldx, out); break;
-            case 2: tile2(panel, k, xr, ldx, out); break;
-            case 3: tile3(panel, k, xr, ldx, out); break;
-            case 4: tile4(panel, k, xr, ldx, out); break;
-            case 5: tile5(panel, k, xr, ldx, out); break;
-            default: tile6(panel, k, xr, ldx, out); break;
-            }
+            half_tiles[nt](panel, k, xr, ldx, out);
             for (int t = 0; t < nt; t++) memcpy(y + (r + t) * ldy + p * 16, out + t * 16, (size_t)columns * 4);
         }
     }
@@ -225,6 +221,8 @@ SY_CODED_TILE(3)
 SY_CODED_TILE(4)
 SY_CODED_TILE(5)
 SY_CODED_TILE(6)
+static void (*const coded_tiles[7])(const uint8_t *, int, int64_t, const float *, int64_t, float *) = {
+    0, coded1, coded2, coded3, coded4, coded5, coded6};
 
 static void coded_avx2(const uint8_t *panels, int bits, int64_t k, int64_t m, const float *x, int64_t ldx, int64_t n,
                        float *y, int64_t ldy, int64_t p0, int64_t p1) {
@@ -236,14 +234,7 @@ static void coded_avx2(const uint8_t *panels, int bits, int64_t k, int64_t m, co
         for (int64_t r = 0; r < n; r += 6) {
             int nt = n - r < 6 ? (int)(n - r) : 6;
             const float *xr = x + r * ldx;
-            switch (nt) {
-            case 1: coded1(panel, bits, k, xr, ldx, out); break;
-            case 2: coded2(panel, bits, k, xr, ldx, out); break;
-            case 3: coded3(panel, bits, k, xr, ldx, out); break;
-            case 4: coded4(panel, bits, k, xr, ldx, out); break;
-            case 5: coded5(panel, bits, k, xr, ldx, out); break;
-            default: coded6(panel, bits, k, xr, ldx, out); break;
-            }
+            coded_tiles[nt](panel, bits, k, xr, ldx, out);
             for (int t = 0; t < nt; t++) memcpy(y + (r + t) * ldy + p * 16, out + t * 16, (size_t)columns * 4);
         }
     }
