@@ -44,6 +44,14 @@ run() {
     [ $rc -eq 0 ] || echo "$name: exit $rc: $(tail -n 3 "$OUT/$name.log" | tr '\n' ' ')" | tee -a "$OUT/failures.txt" >&2
 }
 
+# PROBE_ONLY=1: measure the device with the backend's kernels (`switchyard devices --probe`, the
+# figures of profiles/h200.json) and stop.
+if [ -n "${PROBE_ONLY:-}" ]; then
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/gpu.txt"
+    timeout 300 "$SY" devices --probe 2>&1 | tee "$OUT/probe.txt"
+    exit 0
+fi
+
 models=/tmp/switchyard-models; mkdir -p "$models"
 for m in smollm2 gemma3; do
     "$SY" synthesize --like .device/models/$m.header.gguf -o "$models/$m.gguf" ||

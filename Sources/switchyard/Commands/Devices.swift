@@ -1,4 +1,5 @@
 import ArgumentParser
+import Switchyard
 import SwitchyardVulkan
 
 /// `switchyard devices`: the Vulkan devices here, or why there are none.
@@ -6,7 +7,18 @@ struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the Vulkan devices (GPUs and software renderers) the vulkan backend can run on.")
 
+    @Flag(name: .long, help: "Measure the chosen device with the backend's kernels: cost per dependent dispatch, matrix-vector GB/s, matrix-product TFLOP/s.")
+    var probe = false
+    @Option(name: .long, help: "The device to probe (default: the first real GPU, else device 0).")
+    var device: Int?
+
     func run() throws {
+        if probe {
+            let backend = try VulkanBackend(deviceIndex: device)
+            print("probing \(backend.deviceDescription.name):")
+            for line in try DeviceProbe(backend: backend).run() { print("  " + line) }
+            return
+        }
         switch VulkanDevices.list() {
         case .failure(let error):
             print("No GPU backend here: \(error). Everything runs on the CPU (blas).")
