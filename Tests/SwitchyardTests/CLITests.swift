@@ -314,3 +314,13 @@ extension CLITests {
         XCTAssertTrue(r.stderr.contains("model config:"), r.stderr)
     }
 }
+
+extension CLITests {
+    /// `devices --probe` measures the Vulkan device with the backend's kernels (lavapipe here).
+    func testDevicesProbe() throws {
+        if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1") }
+        let r = try run(["devices", "--probe"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for line in ["dependent dispatch", "matrix-vector Q4_0", "matrix product F16"] { XCTAssertTrue(r.stdout.contains(line), r.stdout) }
+    }
+}
