@@ -47,6 +47,12 @@ public final class Engine: Sendable {
         return plan
     }
 
+    /// The plans this engine has made so far — one per pass shape it ran — largest pass first: what
+    /// a run executed, for recording as a trace.
+    public var plansMade: [Plan] {
+        plans.withLock { Array($0.values) }.sorted { $0.graph.tokenCount > $1.graph.tokenCount }
+    }
+
     /// Every activation's largest magnitude on the calibration text, measured once on this engine's
     /// CPU backends (`Calibration`).
     /// - Throws: `ModelError.noCalibrationBackend` when the engine has no CPU backend to measure on.

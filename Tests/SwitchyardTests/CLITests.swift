@@ -264,8 +264,16 @@ extension CLITests {
 
     func testGenerateOnBothModelsReportsModeledCost() throws {
         for model in ["smollm2", "gemma3"] {
-            let r = try run(["generate", "-m", model, "--policy", "accelerator-routed", "-p", "The capital of France is", "-n", "12", "--temp", "0", "-t", "2"])
+            let trace = NSTemporaryDirectory() + "switchyard-trace-\(UUID().uuidString).json"
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: trace) }
+            let r = try run(["generate", "-m", model, "--policy", "accelerator-routed", "-p", "The capital of France is", "-n", "12", "--temp", "0", "-t", "2",
+                             "--save-trace", trace])
             XCTAssertEqual(r.status, 0, r.stderr)
+            // The executed plans as a trace: the prompt's pass and the decode pass, every op with its unit.
+            let passes = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: trace))) as? [[String: Any]])
+            XCTAssertEqual(passes.map { $0["tokens"] as? Int }.last, 1)
+            let ops = try XCTUnwrap(passes.last?["ops"] as? [[String: Any]])
+            XCTAssertTrue(ops.contains { $0["unit"] as? String == "accelerator" } && ops.contains { $0["kind"] as? String == "embed" && $0["unit"] as? String == "gpu" })
             XCTAssertTrue(r.stdout.contains("Paris") || r.stdout.count > "The capital of France is".count + 20, r.stdout)
             XCTAssertTrue(r.stderr.contains("accelerator: host") && r.stderr.contains("modeled unit"), r.stderr)
         }

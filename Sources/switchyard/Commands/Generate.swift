@@ -15,6 +15,8 @@ struct Generate: AsyncParsableCommand {
     @Option(name: .long, help: "Stop when this text appears. Repeatable.")
     var stop: [String] = []
     @OptionGroup var engineFlags: EngineFlags
+    @Option(name: .long, help: "After the run, write the plans it executed (every op: kind, shapes, weight format and bytes, unit; hand-offs; programs) as a JSON trace to this file.")
+    var saveTrace: String?
 
     func validate() throws {
         if tokens < 0 { throw ValidationError("-n must not be negative") }
@@ -44,6 +46,10 @@ struct Generate: AsyncParsableCommand {
                     """)
                 let host = Double(s.promptTokens) / max(s.prefillTokensPerSecond, 1e-9) + Double(s.generatedTokens) / max(s.decodeTokensPerSecond, 1e-9)
                 for line in ModeledCost.lines(engine.backends, activity: \.activity, hostSeconds: host) { Console.error(line + "\n") }
+                if let saveTrace {
+                    let traces = engine.plansMade.map { SimulationTrace(plan: $0, policy: engine.policy.description).json }
+                    try TextFile.write("[\n" + traces.joined(separator: ",\n") + "\n]\n", to: saveTrace)
+                }
             }
         }
     }
