@@ -14,7 +14,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     public let deviceDescription: VulkanDeviceDescription
     let device: VulkanDevice
     private let lock = Mutex<Void>(())
-    private var layouts: [String: ActivationLayout] = [:]
+    /// Activation layouts per segment shape, with the value shapes they were made for: two graphs
+    /// alike in structure but not in widths (two models on one backend) must not share one.
+    private var layouts: [String: (shapes: [[Int]], layout: ActivationLayout)] = [:]
     private var arenas: [GPUBuffer] = []
     private var readbacks: [GPUBuffer] = []
     private var passBuffer: GPUBuffer?
@@ -172,8 +174,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             let graph = io.graph
             let key = "\(graph.tokenCount)/\(graph.values.count)/\(graph.outputs)/\(segment.index)/\(segment.nodes[0].index)/\(segment.nodes.count)"
             let alignment = max(256, deviceDescription.storageBufferOffsetAlignment)
-            let layout = layouts[key] ?? ActivationLayout(segment: segment, graph: graph, alignment: alignment)
-            layouts[key] = layout
+            let shapes = graph.values.map(\.shape)
+            let layout: ActivationLayout
+            if let cached = layouts[key], cached.shapes == shapes {
+                layout = cached.layout
+            } else {
+                layout = ActivationLayout(segment: segment, graph: graph, alignment: alignment)
+                layouts[key] = (shapes, layout)
+            }
             let arena = layout.offsets.isEmpty ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
             let passWords = VulkanPass.PassWords(segment, graph, io.pass)
             if (passBuffer?.byteCount ?? 0) < passWords.words.count * 4 {

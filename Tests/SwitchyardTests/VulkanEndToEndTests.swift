@@ -92,6 +92,19 @@ final class VulkanEndToEndTests: XCTestCase {
         }
     }
 
+    /// One backend serving graphs alike in structure but not in widths (two models on one backend)
+    /// gives each its own activation layout: a layout made for the narrow one would leave the wide
+    /// one's activations writing past the end of its block.
+    func testGraphsAlikeButForTheirWidthsGetTheirOwnLayouts() throws {
+        let gpu = try vulkan()
+        for columns in [64, 512, 128, 1024] {
+            let opCase = OpCase.unary(.scale(2), n: 64, columns: columns, amplitude: 1)
+            guard case .ran(let got) = try OpHarness.run(opCase, on: gpu, sharedMemory: true),
+                  case .ran(let expected) = try OpHarness.run(opCase, on: OpHarness.helper, sharedMemory: true) else { return XCTFail("refused") }
+            XCTAssertEqual(got.output, expected.output, "\(opCase)")
+        }
+    }
+
     /// Teacher-forced top-1 over the start of the evaluation text: Gemma 3 against the float64
     /// implementation (which the reference equals at every position), SmolLM2 against llama.cpp
     /// (which the reference agrees with at 1234/1235).
