@@ -89,29 +89,17 @@ struct Simulate: ParsableCommand {
         if let saveTrace { try TextFile.write("[\n" + traces.joined(separator: ",\n") + "\n]\n", to: saveTrace) }
     }
 
-    /// The backends of a policy for pricing: the accelerator on the device's own figures, the
-    /// others as the registry makes them (only their `support` answers are used).
+    /// The backends of a policy for pricing, as the registry makes them (a fallback that cannot
+    /// start here is left out with a note; only `support` answers are used), with the accelerator
+    /// on the device's own figures.
     static func backends(for name: String, device: DeviceProfile) throws -> (RoutingPolicy, [any Backend], [String]) {
         let registry = BackendCatalog.registry
         let options = BackendOptions(threads: 1)
-        let policy = try registry.policy(named: name, options: options)
-        var notes: [String] = []
-        var kept = policy
-        var backends: [any Backend] = []
-        for backendName in policy.backendNames {
-            if backendName == "accelerator" {
-                backends.append(AcceleratorBackend(threads: 1, cost: device.acceleratorCost ?? .phone))
-                continue
-            }
-            do {
-                backends.append(try registry.make(backendName, options: options))
-            } catch {
-                guard backendName != policy.backendNames.first, !(error is PolicyError) else { throw error }
-                kept.fallback.removeAll { $0 == backendName }
-                notes.append("\(backendName) is unavailable here (\(error)); \(name) is planned without it")
-            }
+        let (policy, made, notes) = try registry.available(for: try registry.policy(named: name, options: options), options: options)
+        let backends: [any Backend] = made.map { backend in
+            backend.unit == .accelerator ? AcceleratorBackend(threads: 1, cost: device.acceleratorCost ?? .phone) : backend
         }
-        return (kept, backends, notes)
+        return (policy, backends, notes)
     }
 
     static func offAccelerator(_ plan: Plan, _ backends: [any Backend]) -> [(kind: String, count: Int, reason: String)] {
