@@ -16,12 +16,14 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     private let lock = Mutex<Void>(())
     /// Activation layouts per segment shape, with the value shapes they were made for: two graphs
     /// alike in structure but not in widths (two models on one backend) must not share one.
-    private var layouts: [String: (shapes: [[Int]], layout: ActivationLayout)] = [:]
+    private var layouts: [String: (values: [ValueInfo], layout: ActivationLayout)] = [:]
     private var arenas: [GPUBuffer] = []
     private var readbacks: [GPUBuffer] = []
     private var passBuffer: GPUBuffer?
     /// The latest command recording of each segment shape.
     private var recordings: [String: CommandRecording] = [:]
+    /// What each latest recording needs to be submitted again without encoding (`SegmentReplay`).
+    private var replays: [String: SegmentReplay] = [:]
     private let dummy: GPUBuffer
     /// Counters over every segment this backend ran.
     public private(set) var statistics = Statistics()
@@ -29,6 +31,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     /// What the GPU did, summed over segments.
     public struct Statistics: Sendable {
         public var submits = 0
+        /// Segments whose nodes the host encoded (the rest were replayed as they were: `SegmentReplay`).
+        public var encodes = 0
         /// Submits that replayed an earlier recording instead of recording anew.
         public var replays = 0
         public var dispatches = 0
@@ -36,6 +40,13 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         /// Bytes the host wrote for passes (pass buffers, uploads) and read back (downloads).
         public var bytesToDevice = 0
         public var bytesFromDevice = 0
+        /// Microseconds the host spent in `execute` recording or matching dispatches, and waiting
+        /// for the GPU to finish a submit.
+        public var hostMicroseconds = 0
+        public var waitMicroseconds = 0
+        /// Of the wait, microseconds from the start of a submit's first dispatch to the end of its
+        /// last, by the GPU's timestamps (where it has them).
+        public var gpuMicroseconds = 0
     }
 
     /// Every op this backend runs, one kernel per op kind (one line per kernel).
@@ -94,8 +105,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
 
     public var activity: [String: Int] {
         let s = lock.withLock { _ in statistics }
-        return ["submits": s.submits, "replays": s.replays, "dispatches": s.dispatches, "barriers": s.barriers,
-                "bytes to device": s.bytesToDevice, "bytes from device": s.bytesFromDevice, "device memory bytes": deviceBytes]
+        return ["submits": s.submits, "encodes": s.encodes, "replays": s.replays, "dispatches": s.dispatches, "barriers": s.barriers,
+                "bytes to device": s.bytesToDevice, "bytes from device": s.bytesFromDevice, "device memory bytes": deviceBytes,
+                "host µs": s.hostMicroseconds, "wait µs": s.waitMicroseconds, "gpu µs": s.gpuMicroseconds]
     }
 
     /// Bytes of GPU memory held now (weights, caches, activation blocks).
@@ -171,27 +183,33 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
 
     public func execute(_ segment: PlanSegment, io: SegmentIO) throws {
         try lock.withLock { _ in
+            let started = ContinuousClock.now
             let graph = io.graph
+            let timed = io.profile != nil && device.supportsTimestamps
             let key = "\(graph.tokenCount)/\(graph.values.count)/\(graph.outputs)/\(segment.index)/\(segment.nodes[0].index)/\(segment.nodes.count)"
-            let alignment = max(256, deviceDescription.storageBufferOffsetAlignment)
-            let shapes = graph.values.map(\.shape)
-            let layout: ActivationLayout
-            if let cached = layouts[key], cached.shapes == shapes {
-                layout = cached.layout
-            } else {
-                layout = ActivationLayout(segment: segment, graph: graph, alignment: alignment)
-                layouts[key] = (shapes, layout)
-            }
+                + (timed ? "/timed" : "")
+            let layout = layout(for: segment, in: graph, key: key)
             let arena = layout.offsets.isEmpty ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
             let passWords = VulkanPass.PassWords(segment, graph, io.pass)
             if (passBuffer?.byteCount ?? 0) < passWords.words.count * 4 {
                 passBuffer = try device.makeBuffer(max(passWords.words.count * 4, 65_536), what: "the pass buffer")
             }
-            let pass = VulkanPass(device: device, io: io, layout: layout, arena: arena, passBuffer: passBuffer!,
-                                  passWords: passWords) { [unowned self] bytes, what in
+            let readback: (Int, String) throws -> BufferSlice = { [unowned self] bytes, what in
                 try self.freeBuffer(in: &self.readbacks, bytes: bytes, readback: true, what: what).whole
             }
             do {
+                // The steady state of decode: the same segment over the same buffers as last time.
+                if let replay = replays[key] {
+                    let words = passWords.write(to: passBuffer!)
+                    if try replay.run(io: io, arena: arena, passBuffer: passBuffer!, readback: readback, submit: { recording in
+                        try submit(recording, passBytes: words.byteCount, profile: io.profile, since: started)
+                    }) {
+                        return
+                    }
+                }
+                let pass = VulkanPass(device: device, io: io, layout: layout, arena: arena, passBuffer: passBuffer!,
+                                      passWords: passWords, readback: readback)
+                statistics.encodes += 1
                 var i = segment.nodes.startIndex
                 while i < segment.nodes.endIndex {
                     let rest = segment.nodes[i...]
@@ -206,38 +224,67 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
                     for node in rest.prefix(consumed) { io.release(after: node) }
                     i += consumed
                 }
-                // Replay the recording of this segment shape when the pass binds the same buffers
-                // with the same constants (the steady state of decode); record it anew otherwise.
-                // Timed recordings (bench's profile) are kept apart from plain ones.
-                let timed = io.profile != nil && device.supportsTimestamps
-                let key = timed ? key + "/timed" : key
+                // Reuse the recording of this segment shape when the pass binds the same buffers
+                // with the same constants; record it anew otherwise.
                 let recording: CommandRecording
                 if let cached = recordings[key], cached.commands == pass.commands {
                     recording = cached
-                    statistics.replays += 1
                 } else {
                     recordings[key] = nil
-                    if recordings.count >= 16 { recordings.removeAll() }
+                    replays[key] = nil
+                    if recordings.count >= 16 { recordings.removeAll(); replays.removeAll() }
                     recording = try CommandRecording(device: device, commands: pass.commands, slices: pass.slices, dummy: dummy.whole, timed: timed)
                     recordings[key] = recording
                 }
-                try recording.submitAndWait()
-                if let profile = io.profile, let seconds = try recording.dispatchSeconds() {
-                    for (command, s) in zip(recording.commands, seconds) {
-                        if let kind = OpKind(rawValue: command.label) { profile.add(kind, backend: name, seconds: s) }
-                    }
+                try withExtendedLifetime(pass) {
+                    try submit(recording, passBytes: pass.passBuffer.byteCount, profile: io.profile, since: started)
                 }
-                statistics.submits += 1
-                statistics.dispatches += recording.commands.count
-                statistics.barriers += recording.barriers
-                statistics.bytesToDevice += pass.passBuffer.byteCount
-                withExtendedLifetime(pass) {}
+                replays[key] = SegmentReplay(recording: recording, pass: pass, layout: layout, arena: arena, io: io)
             } catch let error as ExecutionError {
                 throw error
             } catch {
                 throw ExecutionError.backendFailure(backend: name, node: segment.nodes.first!.name, reason: "\(error)")
             }
         }
+    }
+
+    /// The activation layout of a segment shape: cached, and checked against the graph's value
+    /// shapes (two graphs alike but for their widths must not share one). The same graph as last
+    /// time (a cached plan's) is known by its storage, without comparing shapes.
+    private func layout(for segment: PlanSegment, in graph: ForwardGraph, key: String) -> ActivationLayout {
+        if let cached = layouts[key] {
+            let same = cached.values.withUnsafeBufferPointer { a in graph.values.withUnsafeBufferPointer { a.baseAddress == $0.baseAddress } }
+            if same || cached.values.map(\.shape) == graph.values.map(\.shape) { return cached.layout }
+        }
+        let alignment = max(256, deviceDescription.storageBufferOffsetAlignment)
+        let layout = ActivationLayout(segment: segment, graph: graph, alignment: alignment)
+        layouts[key] = (graph.values, layout)
+        replays[key] = nil
+        return layout
+    }
+
+    /// Submits a recording, waits for it, and counts it (and its per-dispatch times, when timed).
+    private func submit(_ recording: CommandRecording, passBytes: Int, profile: OpProfile?, since started: ContinuousClock.Instant) throws {
+        let submitted = ContinuousClock.now
+        try recording.submitAndWait()
+        statistics.hostMicroseconds += Self.microseconds(submitted - started)
+        statistics.waitMicroseconds += Self.microseconds(ContinuousClock.now - submitted)
+        if let seconds = try recording.gpuSeconds() { statistics.gpuMicroseconds += Int(seconds * 1e6) }
+        if let profile, let seconds = try recording.dispatchSeconds() {
+            for (command, s) in zip(recording.commands, seconds) {
+                if let kind = OpKind(rawValue: command.label) { profile.add(kind, backend: name, seconds: s) }
+            }
+        }
+        statistics.submits += 1
+        if recording.submitted { statistics.replays += 1 }
+        recording.submitted = true
+        statistics.dispatches += recording.commands.count
+        statistics.barriers += recording.barriers
+        statistics.bytesToDevice += passBytes
+    }
+
+    private static func microseconds(_ d: Duration) -> Int {
+        Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000)
     }
 
     /// A buffer of at least `bytes` from `pool` that nothing else holds (a tensor of an earlier pass

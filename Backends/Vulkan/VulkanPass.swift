@@ -37,6 +37,11 @@ final class VulkanPass {
     /// Every buffer the recorded commands use, held until the submit has finished (an input's last
     /// reader may drop it from the value store while its dispatch is still only recorded).
     private var inUse: [ObjectIdentifier: GPUBuffer] = [:]
+    /// What `SegmentReplay` needs to resubmit the segment without encoding it: the values read
+    /// from outside the segment with where they were, and the values stored, in order.
+    private(set) var outsideReads: [(id: ValueID, residency: Residency)] = []
+    private(set) var stored: [ValueID] = []
+    private var seen: Set<ValueID> = []
 
     struct RopeKey: Hashable {
         let dims: Int, base: Float, scale: Float
@@ -62,6 +67,12 @@ final class VulkanPass {
             self.words = words
             ropeOffsets = offsets
         }
+
+        /// Writes the words at the start of `buffer` (at least as large) and returns their slice.
+        func write(to buffer: GPUBuffer) -> BufferSlice {
+            words.withUnsafeBytes { buffer.contents.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return BufferSlice(buffer: buffer, offset: 0, byteCount: words.count * 4)
+        }
     }
 
     /// - Parameter passBuffer: at least `passWords.words.count` words; written here, before the submit.
@@ -72,9 +83,7 @@ final class VulkanPass {
         graph = io.graph
         context = io.pass
         ropeOffsets = passWords.ropeOffsets
-        let words = passWords.words
-        words.withUnsafeBytes { passBuffer.contents.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        self.passBuffer = BufferSlice(buffer: passBuffer, offset: 0, byteCount: words.count * 4)
+        self.passBuffer = passWords.write(to: passBuffer)
     }
 
     /// Word offset in the pass buffer of the cos/sin table for `p` (see `PassWords`).
@@ -91,13 +100,19 @@ final class VulkanPass {
     /// An activation or KV-cache input.
     func tensor(_ id: ValueID) throws -> VulkanTensor {
         guard let t = try io.tensor(id) as? VulkanTensor else { throw ExecutionError.foreignTensor(backend: "vulkan") }
+        noteRead(id, t)
         return t
     }
 
     /// A prepared weight input.
     func weight(_ id: ValueID) throws -> VulkanWeight {
         guard let w = try io.tensor(id) as? VulkanWeight else { throw ExecutionError.foreignTensor(backend: "vulkan") }
+        noteRead(id, w)
         return w
+    }
+
+    private func noteRead(_ id: ValueID, _ t: any BackendTensor) {
+        if seen.insert(id).inserted, let residency = Residency(t) { outsideReads.append((id, residency)) }
     }
 
     /// The output `id` of the node being encoded, at its place in the segment's activation memory
@@ -112,12 +127,16 @@ final class VulkanPass {
             slice = try readback(bytes, info.name)
         }
         let t = VulkanTensor(shape: info.shape, slice: slice)
-        io.store(id, t)
+        store(id, t)
         return t
     }
 
-    /// Re-stores a tensor written in place (a KV cache).
-    func store(_ id: ValueID, _ t: VulkanTensor) { io.store(id, t) }
+    /// Stores `t` as value `id` (an output, or a KV cache written in place).
+    func store(_ id: ValueID, _ t: VulkanTensor) {
+        seen.insert(id)
+        stored.append(id)
+        io.store(id, t)
+    }
 
     /// Adds one dispatch of kernel `shader`: binding 0 is the pass buffer, then `reads`, then
     /// `writes`; `push` fills the push-constant block in order. The backend records (or replays)

@@ -21,7 +21,7 @@ public struct Executor: Sendable {
         let graph = plan.graph
         precondition(pass.tokens.count == graph.tokenCount, "pass has \(pass.tokens.count) tokens, graph \(graph.tokenCount)")
         let domains = plan.backends.mapValues(storageDomain(of:))
-        let values = ValueStore(domains: domains)
+        let values = ValueStore(domains: domains, valueCount: graph.values.count)
 
         // Bring each state value to its home domain (allocating it on first use).
         for (id, home) in plan.stateHomes {
@@ -57,12 +57,7 @@ public struct Executor: Sendable {
                 state.transferCount += 1
                 state.transferBytes += transfer.bytes
             }
-            var segmentWeights: [ValueID: any BackendTensor] = [:]
-            for node in segment.nodes {
-                for v in node.inputs where graph[v].kind.isWeight && segmentWeights[v] == nil {
-                    segmentWeights[v] = try weights.weight(graph[v].name, for: backend)
-                }
-            }
+            let segmentWeights = try segment.prepared.get { try weights.weights(segment.weights, of: graph, for: backend) }
             let io = SegmentIO(pass: pass, graph: graph, segment: segment, values: values, weights: segmentWeights,
                                lastUse: plan.lastUse, keep: keep, profile: profile, poisonOutputs: poisonOutputs,
                                arena: arena)

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A tensor copied from one backend's storage to another's before a segment runs.
 public struct Transfer: Sendable, Equatable {
     public let value: ValueID
@@ -19,6 +21,23 @@ public struct PlanSegment: Sendable {
     public let outputs: [ValueID]
     /// Copies made just before the segment runs.
     public let transfersIn: [Transfer]
+    /// The weights the segment's ops read, each once, in first-use order.
+    public let weights: [ValueID]
+    /// Those weights as its backend prepared them, found once for every pass of the plan.
+    let prepared = PreparedWeights()
+}
+
+/// A segment's prepared weights by value, filled on the segment's first pass (a decode step would
+/// otherwise look hundreds of weights up by name every token).
+final class PreparedWeights: Sendable {
+    private let tensors = Mutex<[ValueID: any BackendTensor]?>(nil)
+
+    func get(_ make: () throws -> [ValueID: any BackendTensor]) rethrows -> [ValueID: any BackendTensor] {
+        if let known = tensors.withLock({ $0 }) { return known }
+        let made = try make()
+        tensors.withLock { $0 = made }
+        return made
+    }
 }
 
 /// A graph with every op assigned to a backend, cut into segments where the backend changes, with

@@ -64,8 +64,10 @@ public struct Planner: Sendable {
             }
             let later = Set(graph.nodes[(end + 1)...].flatMap(\.inputs)).union(graph.outputs)
             let outputs = nodes.flatMap(\.outputs).filter { later.contains($0) || graph[$0].kind == .state }
+            var weights: [ValueID] = [], seen: Set<ValueID> = []
+            for v in nodes.flatMap(\.inputs) where graph[v].kind.isWeight && seen.insert(v).inserted { weights.append(v) }
             segments.append(PlanSegment(index: segments.count, backend: backend.name, unit: backend.unit, nodes: nodes,
-                                        inputs: inputs, outputs: outputs, transfersIn: transfers))
+                                        inputs: inputs, outputs: outputs, transfersIn: transfers, weights: weights))
             start = end + 1
         }
         let onHost = assignment.map { storageDomain(of: backends[$0]!) == hostDomain }

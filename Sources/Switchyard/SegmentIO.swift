@@ -23,6 +23,7 @@ public final class SegmentIO {
         self.pass = pass; self.graph = graph; self.segment = segment; self.values = values
         self.weights = weights; self.lastUse = lastUse; self.keep = keep; self.profile = profile
         self.poisonOutputs = poisonOutputs; self.arena = arena
+        domain = values.domains[segment.backend]!
     }
 
     /// The tensor for value `id` in this segment's storage: a prepared weight, a state value or an activation.
@@ -84,5 +85,6 @@ public final class SegmentIO {
         }
     }
 
-    var domain: String { values.domains[segment.backend]! }
+    /// The storage domain of the segment's backend.
+    let domain: String
 }

@@ -18,6 +18,21 @@ public final class WeightCache: Sendable {
         return tensor
     }
 
+    /// The weights `ids` of `graph` in `backend`'s layout, by value, preparing those not ready yet.
+    public func weights(_ ids: [ValueID], of graph: ForwardGraph, for backend: any Backend) throws -> [ValueID: any BackendTensor] {
+        var found: [ValueID: any BackendTensor] = Dictionary(minimumCapacity: ids.count)
+        var missing: [ValueID] = []
+        let backendName = backend.name
+        prepared.withLock { prepared in
+            let ready = prepared[backendName] ?? [:]
+            for id in ids {
+                if let t = ready[graph[id].name] { found[id] = t } else { missing.append(id) }
+            }
+        }
+        for id in missing { found[id] = try weight(graph[id].name, for: backend) }
+        return found
+    }
+
     /// Names of the weights `backend` has prepared so far.
     public func preparedNames(for backend: String) -> [String] {
         prepared.withLock { Array(($0[backend] ?? [:]).keys) }

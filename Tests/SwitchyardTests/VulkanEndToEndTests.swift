@@ -178,4 +178,36 @@ final class VulkanEndToEndTests: XCTestCase {
         XCTAssertLessThan(e, 1e-9)
         XCTAssertGreaterThanOrEqual(session.transferCount, 2 * 30, "q, k, v out and the attention result back, per layer")
     }
+
+    /// Decode steps over unchanged buffers are resubmitted without encoding (`SegmentReplay`). Two
+    /// sessions taking turns on one backend (each its own KV cache, so neither may replay the
+    /// other's recording) get bit for bit what each gets alone.
+    func testReplayedDecodeStepsMatchEncodedOnes() throws {
+        let gpu = try vulkan()
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let model = try Model(TestModels.smollm2Path)
+        let tokens = try evalTokens(model, 10)
+        let a = Array(tokens[0..<5]), b = Array(tokens[5..<10])
+        let engine = try engine(TestModels.smollm2Path, [gpu], context: 16)
+        func step(_ session: Session, _ token: Int32) throws -> [Float] {
+            let logits = try session.forward([token], logits: .last)
+            return Array(UnsafeBufferPointer(start: logits.storage.baseAddress, count: logits.count))
+        }
+        let encodesBefore = gpu.statistics.encodes, submitsBefore = gpu.statistics.submits
+        let alone = try [a, b].map { sequence in
+            let session = engine.makeSession()
+            return try sequence.map { try step(session, $0) }
+        }
+        let encoded = gpu.statistics.encodes - encodesBefore, submitted = gpu.statistics.submits - submitsBefore
+        XCTAssertLessThan(encoded, submitted, "steps after the first of a session replay without encoding")
+
+        let first = engine.makeSession(), second = engine.makeSession()
+        var turns: [[[Float]]] = [[], []]
+        for i in 0..<a.count {
+            turns[0].append(try step(first, a[i]))
+            turns[1].append(try step(second, b[i]))
+        }
+        XCTAssertEqual(turns[0], alone[0])
+        XCTAssertEqual(turns[1], alone[1])
+    }
 }

@@ -26,22 +26,27 @@ struct DispatchCommand: Equatable {
 final class CommandRecording {
     let commands: [DispatchCommand]
     let barriers: Int
+    /// Whether it was submitted before (a further submit is a replay).
+    var submitted = false
     private let device: VulkanDevice
     private let commandBuffer: VkCommandBuffer
     private let descriptorPool: VkDescriptorPool
-    /// One timestamp before the first dispatch and one after each, when timed.
+    /// Timestamps where the device has them: one before the first dispatch, then one after each
+    /// dispatch when timed, else one after the last.
     private let queryPool: VkQueryPool?
+    private let timed: Bool
 
     /// Records `commands`; `slices[i]` are the buffers of `commands[i]`'s bindings. With `timed`,
     /// a timestamp follows every dispatch (`dispatchSeconds` reads them after a submit).
     init(device: VulkanDevice, commands: [DispatchCommand], slices: [[BufferSlice]], dummy: BufferSlice, timed: Bool) throws {
         self.device = device
         self.commands = commands
-        if timed {
+        self.timed = timed && device.supportsTimestamps
+        if device.supportsTimestamps {
             var info = VkQueryPoolCreateInfo()
             info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
             info.queryType = VK_QUERY_TYPE_TIMESTAMP
-            info.queryCount = UInt32(commands.count + 1)
+            info.queryCount = UInt32(self.timed ? commands.count + 1 : 2)
             var pool: VkQueryPool?
             try check(sy_vkCreateQueryPool!(device.handle, &info, nil, &pool), "vkCreateQueryPool")
             queryPool = pool
@@ -76,7 +81,7 @@ final class CommandRecording {
         var barrierCount = 0
         do {
             barrierCount = try Self.record(commands, slices: slices, dummy: dummy, into: commandBuffer, device: device, pool: pool!,
-                                           queries: queryPool)
+                                           queries: queryPool, timed: self.timed)
         } catch {
             var b: VkCommandBuffer? = commandBuffer
             sy_vkFreeCommandBuffers!(device.handle, device.commandPool, 1, &b)
@@ -100,28 +105,40 @@ final class CommandRecording {
     /// GPU seconds of each dispatch in the latest submit (from the end of the one before, so a
     /// barrier's wait counts towards the dispatch after it); nil when not timed.
     func dispatchSeconds() throws -> [Double]? {
+        guard timed, let ticks = try timestamps() else { return nil }
+        let period = device.description.timestampPeriod * 1e-9
+        return (0..<commands.count).map { Double(ticks[$0 + 1] &- ticks[$0]) * period }
+    }
+
+    /// GPU seconds from the start of the first dispatch to the end of the last in the latest
+    /// submit; nil where the device has no timestamps.
+    func gpuSeconds() throws -> Double? {
+        guard let ticks = try timestamps() else { return nil }
+        return Double(ticks.last! &- ticks[0]) * device.description.timestampPeriod * 1e-9
+    }
+
+    private func timestamps() throws -> [UInt64]? {
         guard let queryPool else { return nil }
-        let count = commands.count + 1
+        let count = timed ? commands.count + 1 : 2
         var ticks = [UInt64](repeating: 0, count: count)
         let flags = VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue
         try ticks.withUnsafeMutableBytes {
             try check(sy_vkGetQueryPoolResults!(device.handle, queryPool, 0, UInt32(count), $0.count, $0.baseAddress, 8, flags),
                       "vkGetQueryPoolResults")
         }
-        let period = device.description.timestampPeriod * 1e-9
-        return (0..<commands.count).map { Double(ticks[$0 + 1] &- ticks[$0]) * period }
+        return ticks
     }
 
     /// Records the dispatches with the barriers they need; returns the barrier count.
     private static func record(_ commands: [DispatchCommand], slices: [[BufferSlice]], dummy: BufferSlice,
                                into commandBuffer: VkCommandBuffer, device: VulkanDevice, pool: VkDescriptorPool,
-                               queries: VkQueryPool?) throws -> Int {
+                               queries: VkQueryPool?, timed: Bool) throws -> Int {
         var begin = VkCommandBufferBeginInfo()
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
         try check(sy_vkBeginCommandBuffer!(commandBuffer, &begin), "vkBeginCommandBuffer")
         if let queries {
-            sy_vkCmdResetQueryPool!(commandBuffer, queries, 0, UInt32(commands.count + 1))
-            sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 0)
+            sy_vkCmdResetQueryPool!(commandBuffer, queries, 0, UInt32(timed ? commands.count + 1 : 2))
+            sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, 0)
         }
         var written: [BufferSlice] = [], read: [BufferSlice] = []
         var barriers = 0
@@ -137,7 +154,7 @@ final class CommandRecording {
         var boundPipeline: VkPipeline?
         var layout: VkDescriptorSetLayout? = device.setLayout
         for (index, (command, bound)) in zip(commands, slices).enumerated() {
-            defer { if let queries { sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, UInt32(index + 1)) } }
+            defer { if timed, let queries { sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, UInt32(index + 1)) } }
             let reads = bound[1...command.reads], writes = bound[(command.reads + 1)...]
             let hazard = reads.contains { r in written.contains { $0.overlaps(r) } }
                 || writes.contains { w in written.contains { $0.overlaps(w) } || read.contains { $0.overlaps(w) } }
@@ -187,6 +204,7 @@ final class CommandRecording {
             }
             sy_vkCmdDispatch!(commandBuffer, UInt32(command.groups[0]), UInt32(command.groups[1]), UInt32(command.groups[2]))
         }
+        if !timed, let queries { sy_vkCmdWriteTimestamp!(commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 1) }
         // The host reads what the segment wrote once the fence signals.
         barrier(VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT.rawValue)
         try check(sy_vkEndCommandBuffer!(commandBuffer), "vkEndCommandBuffer")
