@@ -75,6 +75,8 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         NormAddNormFusion(),
         AddRMSNormFusion(),
         RopeKVWriteFusion(),
+        GatedMatvecFusion(),
+        SiblingMatvecFusion(),
     ]
 
     /// - Parameter deviceIndex: the device to run on (`switchyard devices` lists them); nil picks

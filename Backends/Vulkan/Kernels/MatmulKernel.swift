@@ -3,9 +3,9 @@ import Switchyard
 /// `matmul`: out = x · Wᵀ, one dispatch per weight chunk (each writes its own columns of out),
 /// reading the weight in its GGUF format.
 ///
-/// - Up to `matvecTokens` tokens (decode): `matvec_<format>`, workgroups of 128 sharing out
-///   `threadsPerRow` invocations to a weight row, 128 / threadsPerRow rows per workgroup,
-///   spread by `WorkgroupGrid`. Push: n, k, m, firstRow, chunkRows, log2(threadsPerRow).
+/// - Up to `matvecTokens` tokens (decode): `matvec_<format>` (`matvec`), workgroups of 128
+///   sharing out `threadsPerRow` invocations to a weight row, 128 / threadsPerRow rows per
+///   workgroup, spread by `WorkgroupGrid`; `MatvecFusion` gives it several weights at once.
 /// - More (prefill): `matmul_<format>`, workgroups of 256 computing 64 tokens × 64 rows:
 ///   (row tiles up to 65,535, token tiles, row tiles / 65,535). Push: n, k, m, firstRow, chunkRows.
 struct MatmulKernel: VulkanKernel {
@@ -55,13 +55,8 @@ struct MatmulKernel: VulkanKernel {
     private func encode(x: BufferSlice, out: BufferSlice, n: Int, k: Int, m: Int, weight w: VulkanWeight, _ pass: VulkanPass) throws {
         let limit = WorkgroupGrid.limit
         if n <= Self.matvecTokens {
-            let software = pass.device.description.isSoftwareRenderer
             for chunk in w.chunks where chunk.rows > 0 {
-                let log2 = Self.threadsPerRowLog2(w.format, k: k, rows: chunk.rows, software: software)
-                let rowsPerGroup = Self.matvecGroupSize >> log2
-                try pass.dispatch("matvec_" + w.format.rawValue, reads: [x, chunk.slice], writes: [out],
-                                  push: [.u(n), .u(k), .u(m), .u(chunk.firstRow), .u(chunk.rows), .u(log2)],
-                                  groups: WorkgroupGrid.groups((chunk.rows + rowsPerGroup - 1) / rowsPerGroup))
+                try Self.matvec(x: x, n: n, k: k, parts: [(chunk, out, m)], format: w.format, pass)
             }
         } else {
             let tokenTiles = (n + Self.tile - 1) / Self.tile
@@ -74,6 +69,35 @@ struct MatmulKernel: VulkanKernel {
                                   groups: (width, tokenTiles, (rowTiles + width - 1) / width))
             }
         }
+    }
+
+    /// One dispatch of `matvec` (one part) or `matvec_parts` over up to three weight chunks that read the same x (`parts`: a
+    /// chunk, the out it writes and that out's columns), all in `format` with rows of `k`; with
+    /// `gated` (swiglu or geglu), exactly two parts, gate then up, of the same rows, and only the
+    /// first out is written: act(gate) · up.
+    static func matvec(x: BufferSlice, n: Int, k: Int, parts: [(chunk: VulkanWeight.Chunk, out: BufferSlice, columns: Int)],
+                       format: WeightFormat, gated: OpKind? = nil, _ pass: VulkanPass) throws {
+        precondition((1...3).contains(parts.count) && (gated == nil || parts.count == 2), "matvec takes 1 to 3 parts")
+        let software = pass.device.description.isSoftwareRenderer
+        let rows = gated == nil ? parts.reduce(0) { $0 + $1.chunk.rows } : parts[0].chunk.rows
+        let log2 = threadsPerRowLog2(format, k: k, rows: rows, software: software)
+        let rowsPerGroup = matvecGroupSize >> log2
+        func at(_ i: Int) -> (chunk: VulkanWeight.Chunk, out: BufferSlice, columns: Int)? { i < parts.count ? parts[i] : nil }
+        // A gated pair is one part over both weights; unused parts bind part 0's buffers.
+        let groups = (0..<3).map { i -> Int in
+            guard let p = at(i), gated == nil || i == 0 else { return 0 }
+            return (p.chunk.rows + rowsPerGroup - 1) / rowsPerGroup
+        }
+        let rowCounts = (0..<3).map { i in groups[i] > 0 ? at(i)!.chunk.rows : 0 }
+        let act = gated.map { $0 == .swiglu ? 1 : 2 } ?? 0
+        var push: [PushValue] = [.u(n), .u(k), .u(log2), .u(act)]
+        push += rowCounts.map { .u($0) }
+        push += (0..<3).map { .u(at($0)?.chunk.firstRow ?? 0) }
+        push += (0..<3).map { .u(at($0)?.columns ?? 0) }
+        push += [.u(groups[0]), .u(groups[1])]
+        try pass.dispatch((parts.count == 1 ? "matvec_" : "matvec_parts_") + format.rawValue, reads: [x] + (0..<3).map { (at($0) ?? parts[0]).chunk.slice },
+                          writes: (0..<3).map { (at($0) ?? parts[0]).out }, push: push,
+                          groups: WorkgroupGrid.groups(groups.reduce(0, +)))
     }
 
     /// log2 of the invocations that share a weight row in `matvec`. On a GPU: the fewest that

@@ -4,7 +4,7 @@
 // The including shader declares the weight bytes, before the #include, as
 //     layout(std430, set = 0, binding = N) readonly buffer Weights { uint w_words[]; };
 // (little-endian bytes in words; a row of k elements starts at byte `rowByte`, any multiple of the
-// format's row size).
+// format's row size), or defines W_WORD(i), word i of the weight, to read from several buffers.
 //
 // Values are bit-identical to Sources/Switchyard/Quantization (ggml's dequantize_row_*): the same
 // products and sums in the same order, each rounded to f32; `precise` forbids fusing q*d + m into
@@ -24,6 +24,10 @@
 //                         for Q4_0, Q5_0, Q8_0, Q6_K. For dot products that factor the scale out.
 // Plain formats only:
 //   wPlain(rowByte, e)    element e of the row
+
+#ifndef W_WORD
+#define W_WORD(i) w_words[i]
+#endif
 
 #if defined(WEIGHT_F32)
 #define WEIGHT_PLAIN 1
@@ -59,12 +63,12 @@ uint weightRowBytes(uint k) { return (k / BLOCK_ELEMS) * BLOCK_BYTES; }
 // ---- Raw reads. Every block size is even and every 16-bit field sits at an even offset of its
 // block, so 16- and 32-bit reads below only ever start at even byte offsets.
 
-uint wByte(uint b) { return bitfieldExtract(w_words[b >> 2], int((b & 3u) << 3), 8); }
+uint wByte(uint b) { return bitfieldExtract(W_WORD(b >> 2), int((b & 3u) << 3), 8); }
 
-int wInt8(uint b) { return bitfieldExtract(int(w_words[b >> 2]), int((b & 3u) << 3), 8); }
+int wInt8(uint b) { return bitfieldExtract(int(W_WORD(b >> 2)), int((b & 3u) << 3), 8); }
 
 // 16 bits at even byte offset b.
-uint wU16(uint b) { return bitfieldExtract(w_words[b >> 2], int((b & 2u) << 3), 16); }
+uint wU16(uint b) { return bitfieldExtract(W_WORD(b >> 2), int((b & 2u) << 3), 16); }
 
 // The f16 at even byte offset b (exact: every f16, subnormals included, is a normal f32).
 float wHalf(uint b) { return unpackHalf2x16(wU16(b)).x; }
@@ -74,8 +78,8 @@ float wHalf(uint b) { return unpackHalf2x16(wU16(b)).x; }
 uint wU32(uint b) {
     uint i = b >> 2;
     uint odd = (b >> 1) & 1u;
-    uint lo = w_words[i];
-    uint hi = w_words[i + odd];
+    uint lo = W_WORD(i);
+    uint hi = W_WORD(i + odd);
     return odd != 0u ? (lo >> 16) | (hi << 16) : lo;
 }
 
@@ -83,7 +87,7 @@ uint wU32(uint b) {
 
 float wPlain(uint rowByte, uint e) {
 #if defined(WEIGHT_F32)
-    return uintBitsToFloat(w_words[(rowByte >> 2) + e]);
+    return uintBitsToFloat(W_WORD((rowByte >> 2) + e));
 #elif defined(WEIGHT_F16)
     return wHalf(rowByte + 2u * e);
 #else
@@ -110,8 +114,8 @@ uint partElement(uint p, uint i) { return 4u * partVec4(p, i >> 2) + (i & 3u); }
 // Sub-block j's scale d · scale_j and minimum dmin · min_j, of the super-block at word blk (f16 d,
 // f16 dmin, then 12 bytes of 6-bit scales and mins packed as Sources/Switchyard/Quantization/Q4KBlock.swift says).
 void q4kScaleMin(uint blk, uint j, out float scale, out float minimum) {
-    vec2 dd = unpackHalf2x16(w_words[blk]);
-    uint s0 = w_words[blk + 1u], s1 = w_words[blk + 2u], s2 = w_words[blk + 3u];
+    vec2 dd = unpackHalf2x16(W_WORD(blk));
+    uint s0 = W_WORD(blk + 1u), s1 = W_WORD(blk + 2u), s2 = W_WORD(blk + 3u);
     uint sh = 8u * (j & 3u);
     uint sc, mn;
     if (j < 4u) {
@@ -141,8 +145,8 @@ void dequantPart(uint rowByte, uint g, uint p, out float v[8]) {
 #elif defined(WEIGHT_Q4_1)
     // f16 d, f16 m, 16 bytes of nibbles; x = q * d + m. Blocks are 20 bytes, so word-aligned.
     uint blk = (rowByte + g * 20u) >> 2;
-    vec2 dm = unpackHalf2x16(w_words[blk]);
-    uint q = w_words[blk + 1u + p];
+    vec2 dm = unpackHalf2x16(W_WORD(blk));
+    uint q = W_WORD(blk + 1u + p);
     for (uint i = 0u; i < 4u; i++) {
         uint byte = (q >> (8u * i)) & 0xFFu;
         precise float lo = float(byte & 15u) * dm.x + dm.y;
@@ -184,7 +188,7 @@ void dequantPart(uint rowByte, uint g, uint p, out float v[8]) {
     q4kScaleMin(blk, j, d1, m1);
     uint qw = blk + 4u + 8u * (j >> 1) + 2u * p;
     uint nib = 4u * (j & 1u);
-    uint q0 = w_words[qw] >> nib, q1 = w_words[qw + 1u] >> nib;
+    uint q0 = W_WORD(qw) >> nib, q1 = W_WORD(qw + 1u) >> nib;
     for (uint i = 0u; i < 4u; i++) {
         precise float a = d1 * float((q0 >> (8u * i)) & 15u) - m1;
         precise float b = d1 * float((q1 >> (8u * i)) & 15u) - m1;
@@ -240,8 +244,8 @@ void rawPart(uint rowByte, uint g, uint p, out vec4 qa, out vec4 qb, out float a
     qb = bytesMinus((q >> 4) & 0x0F0F0F0Fu, 8.0);
 #elif defined(WEIGHT_Q4_1)
     uint blk = (rowByte + g * 20u) >> 2;
-    vec2 dm = unpackHalf2x16(w_words[blk]);
-    uint q = w_words[blk + 1u + p];
+    vec2 dm = unpackHalf2x16(W_WORD(blk));
+    uint q = W_WORD(blk + 1u + p);
     a = dm.x; b = dm.y;
     qa = bytesMinus(q & 0x0F0F0F0Fu, 0.0);
     qb = bytesMinus((q >> 4) & 0x0F0F0F0Fu, 0.0);
@@ -266,8 +270,8 @@ void rawPart(uint rowByte, uint g, uint p, out vec4 qa, out vec4 qb, out float a
     b = -minimum;
     uint qw = blk + 4u + 8u * (j >> 1) + 2u * p;
     uint nib = 4u * (j & 1u);
-    qa = bytesMinus((w_words[qw] >> nib) & 0x0F0F0F0Fu, 0.0);
-    qb = bytesMinus((w_words[qw + 1u] >> nib) & 0x0F0F0F0Fu, 0.0);
+    qa = bytesMinus((W_WORD(qw) >> nib) & 0x0F0F0F0Fu, 0.0);
+    qb = bytesMinus((W_WORD(qw + 1u) >> nib) & 0x0F0F0F0Fu, 0.0);
 #elif defined(WEIGHT_Q6_K)
     uint j = g & 7u, h = j >> 2, c = j & 3u;
     uint blk = rowByte + (g >> 3) * 210u;
