@@ -4,17 +4,23 @@ import Switchyard
 /// the values' lifetimes within the segment, so values never alive together share bytes (a
 /// 512-token prefill needs a few MB instead of hundreds). A value read after the segment (by a later
 /// segment) keeps its place until the segment ends; values the caller reads after the pass (logits)
-/// are not placed here but in host-readable memory.
+/// are not placed here but in host-readable memory. Scratch for kernels that need it (split
+/// attention's partial results) sits after the activations, shared by the segment's nodes (the
+/// barriers that order their dispatches order their scratch use too).
 struct ActivationLayout {
     /// Byte offset of each placed activation.
     let offsets: [ValueID: Int]
     /// Bytes the block needs.
     let bytes: Int
+    /// Where the scratch starts, and its bytes (the most any node of the segment asks for).
+    let scratchOffset: Int
+    let scratchBytes: Int
     /// How many nodes of the graph read each value, and whether the caller reads it after the pass.
     let readers: [ValueID: Int]
     let graphOutputs: Set<ValueID>
 
-    init(segment: PlanSegment, graph: ForwardGraph, alignment: Int) {
+    /// - Parameter scratch: the scratch bytes a node's kernel needs.
+    init(segment: PlanSegment, graph: ForwardGraph, alignment: Int, scratch: (OpNode) -> Int = { _ in 0 }) {
         var lastUse: [ValueID: Int] = [:], readers: [ValueID: Int] = [:]
         for node in graph.nodes { for v in node.inputs { lastUse[v] = node.index; readers[v, default: 0] += 1 } }
         self.readers = readers
@@ -53,6 +59,8 @@ struct ActivationLayout {
             }
         }
         self.offsets = offsets
-        self.bytes = max(top, alignment)
+        scratchOffset = top
+        scratchBytes = segment.nodes.map(scratch).max() ?? 0
+        self.bytes = max(top + (scratchBytes + alignment - 1) / alignment * alignment, alignment)
     }
 }

@@ -43,6 +43,8 @@ struct SegmentReplay {
     let survivors: [Survivor]
     /// Nodes after whose release an outside activation was dropped from the value store.
     let releasing: [OpNode]
+    /// The kernels' checks on the pass's positions (`VulkanPass.require`).
+    let checks: [(PassContext) throws -> Void]
 
     /// What `pass` (just encoded and submitted as `recording`) depended on and left behind.
     init(recording: CommandRecording, pass: VulkanPass, layout: ActivationLayout, arena: GPUBuffer?, io: SegmentIO) {
@@ -50,6 +52,7 @@ struct SegmentReplay {
         self.arena = arena?.serial
         passBuffer = pass.passBuffer.buffer.serial
         outsideReads = pass.outsideReads
+        checks = pass.checks
         let outside = Set(pass.outsideReads.map(\.id))
         var survivors: [Survivor] = [], done: Set<ValueID> = []
         for id in pass.stored.reversed() where done.insert(id).inserted {
@@ -92,6 +95,7 @@ struct SegmentReplay {
                 results.append((id, try io.tensor(id)))
             }
         }
+        for check in checks { try check(io.pass) }
         try submit(recording)
         for (id, t) in results { io.store(id, t) }
         for node in releasing { io.release(after: node) }

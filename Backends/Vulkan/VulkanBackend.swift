@@ -191,7 +191,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             let key = "\(graph.tokenCount)/\(graph.values.count)/\(graph.outputs)/\(segment.index)/\(segment.nodes[0].index)/\(segment.nodes.count)"
                 + (timed ? "/timed" : "")
             let layout = layout(for: segment, in: graph, key: key)
-            let arena = layout.offsets.isEmpty ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
+            let arena = layout.offsets.isEmpty && layout.scratchBytes == 0 ? nil : try freeBuffer(in: &arenas, bytes: layout.bytes, what: "activations")
             let passWords = VulkanPass.PassWords(segment, graph, io.pass)
             if (passBuffer?.byteCount ?? 0) < passWords.words.count * 4 {
                 passBuffer = try device.makeBuffer(max(passWords.words.count * 4, 65_536), what: "the pass buffer")
@@ -259,7 +259,9 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
             if same || cached.values.map(\.shape) == graph.values.map(\.shape) { return cached.layout }
         }
         let alignment = max(256, deviceDescription.storageBufferOffsetAlignment)
-        let layout = ActivationLayout(segment: segment, graph: graph, alignment: alignment)
+        let layout = ActivationLayout(segment: segment, graph: graph, alignment: alignment) { node in
+            Self.kernels[node.kind]?.scratchBytes(node, in: graph, device: self.deviceDescription) ?? 0
+        }
         layouts[key] = (graph.values, layout)
         replays[key] = nil
         return layout
@@ -321,8 +323,11 @@ protocol VulkanKernel: Sendable {
     func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport
     /// Records the node's dispatches into the pass.
     func encode(_ node: OpNode, _ pass: VulkanPass) throws
+    /// Bytes of scratch GPU memory the node's dispatches use (`VulkanPass.scratch`).
+    func scratchBytes(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> Int
 }
 
 extension VulkanKernel {
     func support(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> OpSupport { .supported }
+    func scratchBytes(_ node: OpNode, in graph: ForwardGraph, device: VulkanDeviceDescription) -> Int { 0 }
 }

@@ -42,6 +42,8 @@ final class VulkanPass {
     private(set) var outsideReads: [(id: ValueID, residency: Residency)] = []
     private(set) var stored: [ValueID] = []
     private var seen: Set<ValueID> = []
+    /// Position-dependent checks to run again on replay (`require`).
+    private(set) var checks: [(PassContext) throws -> Void] = []
 
     struct RopeKey: Hashable {
         let dims: Int, base: Float, scale: Float
@@ -129,6 +131,19 @@ final class VulkanPass {
         let t = VulkanTensor(shape: info.shape, slice: slice)
         store(id, t)
         return t
+    }
+
+    /// The segment's scratch memory (`VulkanKernel.scratchBytes`): `bytes` from its start.
+    func scratch(_ bytes: Int) -> BufferSlice {
+        precondition(bytes <= layout.scratchBytes && arena != nil, "scratch of \(bytes) bytes not reserved")
+        return BufferSlice(buffer: arena!, offset: layout.scratchOffset, byteCount: bytes)
+    }
+
+    /// Runs `check` on this pass's positions now and on every pass that replays the recording
+    /// (a check that depends on positions, which change while the dispatches stay the same).
+    func require(_ check: @escaping (PassContext) throws -> Void) throws {
+        try check(context)
+        checks.append(check)
     }
 
     /// Stores `t` as value `id` (an output, or a KV cache written in place).

@@ -5,8 +5,14 @@
 // t in [first, p], first = max(0, p - window + 1) with a window, else 0. Query head h reads KV
 // head h / (heads / kvHeads). Scores: scale · q·k, then cap · tanh(s / cap) with a softcap.
 //
-// Dispatch: one workgroup of 256 per (head, row): groups (heads, n, 1). headDim is a multiple of
-// 4 and at most 256; the caches are read as vec4 (their bindings start 16-byte aligned).
+// Dispatch: one workgroup of 256 per (head, row, split): groups (heads, n, splits). headDim is a
+// multiple of 4 and at most 256; the caches are read as vec4 (their bindings start 16-byte aligned).
+//
+// Split (splitKeys > 0, for decode on a GPU, where one workgroup per head leaves most of the chip
+// idle while it walks a long span): workgroup z takes positions [first + z·splitKeys, first +
+// (z+1)·splitKeys) of the span and writes its running maximum, its sum of weights and its
+// unnormalised value sums to `partials` ((row, head, split)-major records of headDim + 2 floats);
+// attention_combine.comp joins them. A split past the span writes an empty record.
 //
 // Keys are taken 256 at a time with a streaming (online) softmax, so any span fits the same shared
 // memory. Per chunk: 8 threads share each key's dot product, each thread covering 8 keys at once
@@ -30,6 +36,7 @@ layout(std430, set = 0, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, set = 0, binding = 2) readonly buffer KCache { vec4 kCache[]; };
 layout(std430, set = 0, binding = 3) readonly buffer VCache { vec4 vCache[]; };
 layout(std430, set = 0, binding = 4) writeonly buffer Out { float result[]; };
+layout(std430, set = 0, binding = 5) writeonly buffer Partials { float partials[]; };
 
 layout(push_constant) uniform Push {
     uint heads;
@@ -40,6 +47,7 @@ layout(push_constant) uniform Push {
     uint window;      // 0: none
     uint useSoftcap;  // 0: none
     float softcap;
+    uint splitKeys;   // 0: one workgroup takes the whole span
 } pc;
 
 shared vec4 query[WG / 4u];
@@ -56,6 +64,16 @@ void main() {
     uint qOffset = (r * pc.heads + h) * pc.headDim;
     int position = int(pass_words[0] + r);
     int first = pc.window > 0u ? max(0, position - int(pc.window) + 1) : 0;
+    int last = position;
+    uint record = ((r * pc.heads + h) * gl_NumWorkGroups.z + gl_WorkGroupID.z) * (pc.headDim + 2u);
+    if (pc.splitKeys > 0u) {
+        first += int(gl_WorkGroupID.z * pc.splitKeys);
+        last = min(position, first + int(pc.splitKeys) - 1);
+        if (first > last) {  // the whole workgroup leaves: no barrier is skipped
+            for (uint i = t; i < pc.headDim + 2u; i += WG) partials[record + i] = i == 0u ? LOWEST : 0.0;
+            return;
+        }
+    }
 
     if (t < D4) query[t] = vec4(q[qOffset + 4u * t], q[qOffset + 4u * t + 1u], q[qOffset + 4u * t + 2u], q[qOffset + 4u * t + 3u]);
 
@@ -67,8 +85,8 @@ void main() {
     float runningMax = LOWEST, sum = 0.0;
     vec4 acc = vec4(0.0);
     barrier();
-    for (int c0 = first; c0 <= position; c0 += int(WG)) {
-        uint count = uint(min(int(WG), position - c0 + 1));
+    for (int c0 = first; c0 <= last; c0 += int(WG)) {
+        uint count = uint(min(int(WG), last - c0 + 1));
         // Keys past the span read key 0's row (valid memory) and are discarded.
         uint base[KEYS];
         float dots[KEYS];
@@ -145,6 +163,11 @@ void main() {
             value += partial[k * pc.headDim + t];
             total += small[k];
         }
-        result[qOffset + t] = value / total;
+        if (pc.splitKeys == 0u) {
+            result[qOffset + t] = value / total;
+        } else {
+            partials[record + 2u + t] = value;
+            if (t == 0u) { partials[record] = runningMax; partials[record + 1u] = total; }
+        }
     }
 }

@@ -281,6 +281,10 @@ private enum Cases {
         .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, softcap: 5), n: 37, start: 3, amplitude: 3),
         .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125, window: 512), n: 100, start: 500, capacity: 612),
         .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125), n: 1, start: 1100),
+        // Decode over caches longer than the span so far (a GPU splits the cache's longest span
+        // over workgroups; those past this pass's span have nothing to add).
+        .attention(AttentionParameters(heads: 4, kvHeads: 2, headDim: 32, scale: 0.2), n: 2, start: 300, capacity: 900),
+        .attention(AttentionParameters(heads: 4, kvHeads: 1, headDim: 256, scale: 0.0625, window: 512, softcap: 5), n: 1, start: 100, capacity: 612),
         .attention(AttentionParameters(heads: 9, kvHeads: 3, headDim: 64, scale: 0.125), n: 77, start: 1000),
         .attention(AttentionParameters(heads: 6, kvHeads: 2, headDim: 24, scale: 0.2, window: 20), n: 45, start: 30, capacity: 64),
     ]
