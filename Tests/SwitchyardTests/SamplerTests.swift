@@ -226,4 +226,23 @@ final class SamplerTests: XCTestCase {
         let s = e.reduce(0, +)
         return e.map { $0 / s }
     }
+
+    /// The vectorised argmax picks what a plain scan picks: the lowest index of the largest value,
+    /// NaNs skipped (unless first), ties, tails shorter than a vector, all-negative rows.
+    func testArgmaxMatchesAPlainScan() {
+        func scan(_ v: [Float]) -> Int32 {
+            var best = 0
+            for k in v.indices.dropFirst() where v[k] > v[best] { best = k }
+            return Int32(best)
+        }
+        var rng = SeededGenerator(seed: 7)
+        for n in [1, 15, 16, 17, 31, 32, 33, 100, 1_000, 262_145] {
+            for trial in 0..<4 {
+                var v = (0..<n).map { _ in Float(rng.nextUnit() * 20 - (trial == 1 ? 40 : 10)) }
+                if trial == 2 && n > 3 { v[n / 2] = .nan; v[n - 1] = .nan; v[1] = v.max()!; v[n - 2] = v[1] }   // NaNs and a tie
+                if trial == 3 && n > 1 { v[0] = .nan }
+                v.withUnsafeBufferPointer { XCTAssertEqual(Sampler.argmax($0), scan(v), "n=\(n) trial \(trial)") }
+            }
+        }
+    }
 }

@@ -197,11 +197,7 @@ final class SwitchyardRunner: BenchRunner {
         return bytes
     }
 
-    private func argmax(_ logits: HostTensor) -> Int32 {
-        var best = 0
-        for i in 0..<logits.count where logits.storage[i] > logits.storage[best] { best = i }
-        return Int32(best)
-    }
+    private func argmax(_ logits: HostTensor) -> Int32 { Sampler.argmax(UnsafeBufferPointer(logits.storage)) }
 }
 
 /// llama.cpp through `scripts/bench/llama_cpp_peer.py`, loaded once, one repetition per request.
