@@ -250,14 +250,14 @@ public struct Sampler: Sendable {
             for k in logits.indices.dropFirst() where logits[k] > logits[best] { best = k }
             return Int32(best)
         }
-        // NaN lanes are replaced by the first element, which is a number and never wins over it.
-        let fill = SIMD16<Float>(repeating: logits[0])
-        var largest = fill
+        // A lane takes a value only when it is larger (a NaN never is). A masked replace, not
+        // `pointwiseMax`, which does not become vector code (measured 70× slower).
+        var largest = SIMD16<Float>(repeating: logits[0])
         var i = 0
         let raw = UnsafeRawPointer(base)
         while i + 16 <= n {
             let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            largest = pointwiseMax(largest, v.replacing(with: fill, where: v .!= v))
+            largest.replace(with: v, where: v .> largest)
             i += 16
         }
         var m = largest.max()
