@@ -76,7 +76,6 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
         AddRMSNormFusion(),
         RopeKVWriteFusion(),
         GatedMatvecFusion(),
-        SiblingMatvecFusion(),
     ]
 
     /// - Parameter deviceIndex: the device to run on (`switchyard devices` lists them); nil picks

@@ -25,3 +25,15 @@ struct GatedMatvecFusion: VulkanFusion {
                                 format: g.format, gated: act.kind, pass)
     }
 }
+
+/// What decides whether decode products can share a `matvec_parts` dispatch.
+enum MatvecOperands {
+    /// The weight format of `node` when it is a product of few enough tokens for `matvec` with a
+    /// weight in one chunk (one binding); nil otherwise.
+    static func format(_ node: OpNode, _ pass: VulkanPass) -> WeightFormat? {
+        guard node.kind == .matmul, let x = pass.graph[node.inputs[0]].shape.first,
+              x <= MatmulKernel.matvecTokens, case .weight(let format) = pass.graph[node.inputs[1]].kind,
+              let w = try? pass.weight(node.inputs[1]), w.chunks.count == 1 else { return nil }
+        return format
+    }
+}
