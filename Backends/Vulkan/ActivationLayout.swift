@@ -19,6 +19,10 @@ struct ActivationLayout {
     let readers: [ValueID: Int]
     let graphOutputs: Set<ValueID>
 
+    /// Nodes a value's bytes stay reserved after its last reader: the longest fusion's length − 1
+    /// (`HeadNormRopeFusion` takes five ops).
+    static let freeDelay = 4
+
     /// - Parameter scratch: the scratch bytes a node's kernel needs.
     init(segment: PlanSegment, graph: ForwardGraph, alignment: Int, scratch: (OpNode) -> Int = { _ in 0 }) {
         var lastUse: [ValueID: Int] = [:], readers: [ValueID: Int] = [:]
@@ -43,9 +47,13 @@ struct ActivationLayout {
                     offsets[v] = top
                     top += need
                 }
-                // A value read after the segment, or never, keeps its bytes to the end.
+                // A value read after the segment, or never, keeps its bytes to the end. Others
+                // keep them `freeDelay` nodes past their last reader, so a fusion's outputs never
+                // land on inputs the fused dispatch still reads.
                 let last = lastUse[v] ?? segmentEnd
-                if last <= segmentEnd && last > node.index { dies[last, default: []].append(v) }
+                if last <= segmentEnd && last > node.index && last + Self.freeDelay <= segmentEnd {
+                    dies[last + Self.freeDelay, default: []].append(v)
+                }
             }
             for v in dies[node.index] ?? [] {
                 free.append((offsets[v]!, size(v)))

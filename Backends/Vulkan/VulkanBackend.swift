@@ -74,6 +74,7 @@ public final class VulkanBackend: Backend, @unchecked Sendable {
     static let fusions: [any VulkanFusion] = [
         NormAddNormFusion(),
         AddRMSNormFusion(),
+        HeadNormRopeFusion(),
         RopeKVWriteFusion(),
         GatedMatvecFusion(),
     ]
