@@ -20,7 +20,9 @@ struct ActivationLayout {
     let graphOutputs: Set<ValueID>
 
     /// Nodes a value's bytes stay reserved after its last reader: the longest fusion's length − 1
-    /// (`HeadNormRopeFusion` takes five ops).
+    /// (`HeadNormRopeFusion` takes five ops). The layout is made op by op; without this, a fused
+    /// dispatch's output could take, shifted, the bytes of an input that died earlier in the run
+    /// and that other workgroups of the same dispatch still read.
     static let freeDelay = 4
 
     /// - Parameter scratch: the scratch bytes a node's kernel needs.

@@ -99,21 +99,6 @@ final class VulkanPass {
         !layout.graphOutputs.contains(id) && layout.readers[id] == 1 && node.inputs.contains(id)
     }
 
-    /// Whether `output`'s place in the activation block partly overlaps one of `inputs`' (not the
-    /// same bytes exactly). The layout places values by the lifetimes of separate ops: a value a
-    /// fusion writes may take the bytes of one that died earlier in the run the fusion still reads,
-    /// shifted, so that one workgroup's writes land on what another is reading. Exactly the same
-    /// bytes are safe for kernels whose workgroups read their own rows before writing them.
-    func overlapsShifted(_ output: ValueID, _ inputs: [ValueID]) -> Bool {
-        guard let o = layout.offsets[output] else { return false }
-        let end = o + graph[output].elementCount * 4
-        return inputs.contains { input in
-            guard let i = layout.offsets[input] else { return false }
-            let inputEnd = i + graph[input].elementCount * 4
-            return o < inputEnd && i < end && !(o == i && end == inputEnd)
-        }
-    }
-
     /// An activation or KV-cache input.
     func tensor(_ id: ValueID) throws -> VulkanTensor {
         guard let t = try io.tensor(id) as? VulkanTensor else { throw ExecutionError.foreignTensor(backend: "vulkan") }

@@ -57,7 +57,7 @@ public struct Executor: Sendable {
                 state.transferCount += 1
                 state.transferBytes += transfer.bytes
             }
-            let segmentWeights = try segment.prepared.get { try weights.weights(segment.weights, of: graph, for: backend) }
+            let segmentWeights = try segment.prepared.get(from: weights) { try weights.weights(segment.weights, of: graph, for: backend) }
             let io = SegmentIO(pass: pass, graph: graph, segment: segment, values: values, weights: segmentWeights,
                                lastUse: plan.lastUse, keep: keep, profile: profile, poisonOutputs: poisonOutputs,
                                arena: arena)

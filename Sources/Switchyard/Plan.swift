@@ -28,14 +28,14 @@ public struct PlanSegment: Sendable {
 }
 
 /// A segment's prepared weights by value, filled on the segment's first pass (a decode step would
-/// otherwise look hundreds of weights up by name every token).
+/// otherwise look hundreds of weights up by name every token), for the weight cache they came from.
 final class PreparedWeights: Sendable {
-    private let tensors = Mutex<[ValueID: any BackendTensor]?>(nil)
+    private let tensors = Mutex<(cache: WeightCache, tensors: [ValueID: any BackendTensor])?>(nil)
 
-    func get(_ make: () throws -> [ValueID: any BackendTensor]) rethrows -> [ValueID: any BackendTensor] {
-        if let known = tensors.withLock({ $0 }) { return known }
+    func get(from cache: WeightCache, _ make: () throws -> [ValueID: any BackendTensor]) rethrows -> [ValueID: any BackendTensor] {
+        if let known = tensors.withLock({ $0 }), known.cache === cache { return known.tensors }
         let made = try make()
-        tensors.withLock { $0 = made }
+        tensors.withLock { $0 = (cache, made) }
         return made
     }
 }

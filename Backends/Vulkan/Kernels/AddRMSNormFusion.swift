@@ -12,8 +12,7 @@ struct AddRMSNormFusion: VulkanFusion {
         guard add.kind == .add, norm.kind == .rmsNorm, norm.inputs[0] == add.outputs[0] else { return nil }
         let a = graph[add.inputs[0]], b = graph[add.inputs[1]], w = graph[norm.inputs[1]]
         guard a.kind == .activation, b.kind == .activation, a.shape == b.shape,
-              w.kind.isWeight, w.elementCount == a.shape.last, w.elementCount <= VulkanWeight.floatCopyLimit,
-              !pass.overlapsShifted(norm.outputs[0], add.inputs) else { return nil }
+              w.kind.isWeight, w.elementCount == a.shape.last, w.elementCount <= VulkanWeight.floatCopyLimit else { return nil }
         return 2
     }
 

@@ -9,8 +9,8 @@ struct GatedMatvecFusion: VulkanFusion {
         guard nodes.count >= 3 else { return nil }
         let gate = nodes[nodes.startIndex], up = nodes[nodes.startIndex + 1], act = nodes[nodes.startIndex + 2]
         guard act.kind == .swiglu || act.kind == .geglu, act.inputs == [gate.outputs[0], up.outputs[0]],
-              gate.inputs[0] == up.inputs[0], let format = MatvecOperands.format(gate, pass),
-              MatvecOperands.format(up, pass) == format,
+              gate.inputs[0] == up.inputs[0], let format = Self.matvecFormat(gate, pass),
+              Self.matvecFormat(up, pass) == format,
               pass.graph[gate.outputs[0]].shape == pass.graph[up.outputs[0]].shape,
               pass.isReadOnlyBy(gate.outputs[0], act), pass.isReadOnlyBy(up.outputs[0], act) else { return nil }
         return 3
@@ -24,13 +24,10 @@ struct GatedMatvecFusion: VulkanFusion {
         try MatmulKernel.matvec(x: x.slice, n: x.rows, k: x.columns, parts: [(g.chunks[0], out.slice, out.columns), (u.chunks[0], out.slice, out.columns)],
                                 format: g.format, gated: act.kind, pass)
     }
-}
 
-/// What decides whether decode products can share a `matvec_parts` dispatch.
-enum MatvecOperands {
     /// The weight format of `node` when it is a product of few enough tokens for `matvec` with a
     /// weight in one chunk (one binding); nil otherwise.
-    static func format(_ node: OpNode, _ pass: VulkanPass) -> WeightFormat? {
+    private static func matvecFormat(_ node: OpNode, _ pass: VulkanPass) -> WeightFormat? {
         guard node.kind == .matmul, let x = pass.graph[node.inputs[0]].shape.first,
               x <= MatmulKernel.matvecTokens, case .weight(let format) = pass.graph[node.inputs[1]].kind,
               let w = try? pass.weight(node.inputs[1]), w.chunks.count == 1 else { return nil }

@@ -24,8 +24,7 @@ struct HeadNormRopeFusion: VulkanFusion {
         }
         let k = graph[n[3].outputs[0]], v = graph[n[4].inputs[1]]
         guard v.kind == .activation, v.shape == k.shape, graph[n[4].outputs[0]].shape == graph[n[4].outputs[1]].shape,
-              graph[n[4].outputs[0]].shape.last == k.shape.last,
-              !pass.overlapsShifted(n[2].outputs[0], [n[0].inputs[0], n[1].inputs[0], n[4].inputs[1]]) else { return nil }
+              graph[n[4].outputs[0]].shape.last == k.shape.last else { return nil }
         return 5
     }
 

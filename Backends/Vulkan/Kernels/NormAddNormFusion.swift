@@ -17,8 +17,6 @@ struct NormAddNormFusion: VulkanFusion {
             let w = graph[norm.inputs[1]]
             guard w.kind.isWeight, w.elementCount == o.shape.last, w.elementCount <= VulkanWeight.floatCopyLimit else { return nil }
         }
-        guard !pass.overlapsShifted(add.outputs[0], [post.inputs[0], residual(post, add)]),
-              !pass.overlapsShifted(pre.outputs[0], [post.inputs[0], residual(post, add)]) else { return nil }
         return 3
     }
 
