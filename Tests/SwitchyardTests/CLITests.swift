@@ -309,6 +309,25 @@ extension CLITests {
         XCTAssertTrue(off.contains { ($0["ops"] as? String ?? "").contains("R9") }, "Gemma's residual adds stay off: \(off)")
     }
 
+    /// On a GPU the fixed cost is per dependent step: a llama layer's 16 ops wait at 12 barriers
+    /// (q, k and v share one; so do the two RoPEs with v's cache write, and gate with up), plus the
+    /// embedding, the final norm and the head; on a CPU it is per op.
+    func testSimulatePricesGPUStepsAndCPUOps() throws {
+        func decode(_ profile: String, _ policy: String) throws -> [String: Any] {
+            let r = try run(["simulate", "-m", "smollm2", "--profile", profile, "--policy", policy, "-o", "json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let policy = try XCTUnwrap((json["policies"] as? [[String: Any]])?.first)
+            return try XCTUnwrap(policy["decode"] as? [String: Any], "\(policy)")
+        }
+        let gpu = try decode("h200", "gpu-only")
+        XCTAssertEqual(gpu["dispatches"] as? Int, 30 * 16 + 3)
+        XCTAssertEqual(gpu["dependent_steps"] as? Int, 30 * 12 + 3)
+        let cpu = try decode("host-epyc-2core", "cpu")
+        XCTAssertEqual(cpu["dispatches"] as? Int, 30 * 16 + 3)
+        XCTAssertEqual(cpu["dependent_steps"] as? Int, 0)
+    }
+
     func testSimulateErrorsAreClear() throws {
         var r = try run(["simulate", "-m", "smollm2", "--profile", "no-such-phone", "--policy", "gpu-only"])
         XCTAssertEqual(r.status, 1)
@@ -324,11 +343,20 @@ extension CLITests {
 }
 
 extension CLITests {
-    /// `devices --probe` measures the Vulkan device with the backend's kernels (lavapipe here).
+    /// `devices --probe` measures the Vulkan device with the backend's kernels (lavapipe here),
+    /// and the CPU with the BLAS backend's.
     func testDevicesProbe() throws {
-        if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1") }
-        let r = try run(["devices", "--probe"])
+        let lines = ["dependent dispatch", "matrix-vector Q4_0", "dependent matrix-vector step", "matrix product F16", "median over formats"]
+        var r = try run(["devices", "--probe", "--backend", "blas", "-t", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        for line in ["dependent dispatch", "matrix-vector Q4_0", "matrix product F16"] { XCTAssertTrue(r.stdout.contains(line), r.stdout) }
+        XCTAssertTrue(r.stdout.contains("probing the cpu with blas"), r.stdout)
+        for line in lines { XCTAssertTrue(r.stdout.contains(line), r.stdout) }
+        r = try run(["devices", "--backend", "blas"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--backend only goes with --probe"), r.stderr)
+        if VulkanUnderTest.skipped { throw XCTSkip("SWITCHYARD_SKIP_VULKAN=1") }
+        r = try run(["devices", "--probe"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for line in lines { XCTAssertTrue(r.stdout.contains(line), r.stdout) }
     }
 }

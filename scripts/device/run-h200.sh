@@ -60,6 +60,9 @@ done
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/gpu.txt"
 "$SY" devices 2>&1 | tee "$OUT/devices.txt"
+# The device's figures for profiles/h200.json, in the same call as the benchmarks they are checked
+# against (probe.txt), and once more after them (probe-after.txt) to show how much they move.
+timeout 200 "$SY" devices --probe > "$OUT/probe.txt" 2>&1
 
 # Correctness on the GPU: every op of a pass against the reference backend (per-layer NMSE,
 # teacher-forced top-1 agreement, KL), on the first 2,000 characters of the evaluation text.
@@ -82,4 +85,5 @@ done
 for m in smollm2 gemma3; do
     [ -f "$models/$m.gguf" ] && run $m.profile "$SY" bench -m "$models/$m.gguf" --backend vulkan -p 512 -n 128 -r 2
 done
+timeout 200 "$SY" devices --probe > "$OUT/probe-after.txt" 2>&1
 ls -l "$OUT" >&2

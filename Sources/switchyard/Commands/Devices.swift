@@ -7,16 +7,25 @@ struct Devices: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the Vulkan devices (GPUs and software renderers) the vulkan backend can run on.")
 
-    @Flag(name: .long, help: "Measure the chosen device with the backend's kernels: cost per dependent dispatch, matrix-vector GB/s, matrix-product TFLOP/s.")
+    @Flag(name: .long, help: "Measure a unit with a backend's kernels: cost per dependent dispatch, matrix-vector GB/s, matrix-product FLOP/s (the figures of a device profile).")
     var probe = false
     @Option(name: .long, help: "The device to probe (default: the first real GPU, else device 0).")
     var device: Int?
+    @Option(name: .long, help: "The backend whose kernels --probe measures: vulkan (the GPU), or blas for the CPU.")
+    var backend = "vulkan"
+    @Option(name: [.customShort("t"), .long], help: "Threads, for a CPU backend.")
+    var threads = BackendOptions.defaultThreads
+
+    func validate() throws {
+        if backend != "vulkan" && !probe { throw ValidationError("--backend only goes with --probe") }
+    }
 
     func run() throws {
         if probe {
-            let backend = try VulkanBackend(deviceIndex: device)
-            print("probing \(backend.deviceDescription.name):")
-            for line in try DeviceProbe(backend: backend).run() { print("  " + line) }
+            let made = try BackendCatalog.registry.make(backend, options: BackendOptions(threads: threads, device: device))
+            let what = (made as? VulkanBackend)?.deviceDescription.name ?? "the \(made.unit.rawValue) with \(made.name) on \(threads) thread\(threads == 1 ? "" : "s") (SIMD tier \(BackendCatalog.cpuTier))"
+            print("probing \(what):")
+            for line in try DeviceProbe(backend: made).run() { print("  " + line) }
             return
         }
         switch VulkanDevices.list() {

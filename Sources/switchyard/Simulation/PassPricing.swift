@@ -2,7 +2,9 @@ import Switchyard
 
 /// What one pass costs on a device: seconds per compute unit, hand-offs, dispatches. A roofline
 /// per op — the larger of its arithmetic at the unit's peak and its bytes at the unit's bandwidth —
-/// plus the unit's fixed cost per dispatch; an accelerator segment is priced as the programs its
+/// plus the unit's fixed cost per dispatch: on a CPU per op (each is a fork and join of the worker
+/// threads), on a GPU per dependent step (ops that read nothing written since the last barrier
+/// share one, as a command buffer records them); an accelerator segment is priced as the programs its
 /// backend compiles it into (`Backend.programs(for:in:)`, on the device's accelerator figures);
 /// each tensor crossing between units costs the hand-off latency plus its bytes over the copy
 /// bandwidth. Nothing overlaps. docs/device-profiles.md gives the formulas with their sources.
@@ -12,6 +14,8 @@ struct PassPricing {
     var handoffs = 0
     var handoffBytes = 0.0
     var dispatches = 0
+    /// Barriers a GPU waits at: the dependent steps its dispatches fall into.
+    var steps = 0
     var programs = 0
     var total: Double { seconds.values.reduce(0, +) + handoffSeconds }
 
@@ -40,13 +44,30 @@ struct PassPricing {
                 cost.seconds[segment.unit, default: 0] += programs.reduce(0) { $0 + $1.modeledSeconds }
                 continue
             }
+            let fixedCosts = segment.unit == .gpu ? dependentSteps(segment.nodes) : segment.nodes.count
+            cost.steps += segment.unit == .gpu ? fixedCosts : 0
+            cost.dispatches += segment.nodes.count
+            cost.seconds[segment.unit, default: 0] += Double(fixedCosts) * unit.dispatchLatency
             for node in segment.nodes {
                 let (flops, bytes) = work(node, graph, start: startPosition, activationBytes: unit.activationBytes)
-                cost.dispatches += 1
-                cost.seconds[segment.unit, default: 0] += unit.dispatchLatency + max(flops / unit.peakFP16, bytes / unit.memoryBandwidth)
+                cost.seconds[segment.unit, default: 0] += max(flops / unit.peakFP16, bytes / unit.memoryBandwidth)
             }
         }
         return cost
+    }
+
+    /// The dependent steps of `nodes` in order: a new one starts at a node that reads a value
+    /// written within the current step, as a barrier before it would.
+    static func dependentSteps(_ nodes: [OpNode]) -> Int {
+        var written = Set<ValueID>(), steps = 0
+        for node in nodes {
+            if steps == 0 || node.inputs.contains(where: written.contains) {
+                steps += 1
+                written.removeAll(keepingCapacity: true)
+            }
+            written.formUnion(node.outputs)
+        }
+        return steps
     }
 
     /// Arithmetic (FLOP) and memory traffic (bytes) of one op on a unit that reads only what it

@@ -44,7 +44,7 @@ struct ThermalRun {
         fullSpeed = tokensPerSecond
         watts = tokensPerSecond * joulesPerToken
         self.minutes = minutes
-        if watts <= thermal.sustainedWatts {
+        if watts <= thermal.sustainedWatts * (1 + 1e-9) {  // equal up to rounding: never throttles
             throttleAfter = nil
             speedFraction = 1
         } else {

@@ -121,6 +121,6 @@ extension PassPricing {
     mutating func accumulate(_ other: PassPricing) {
         for (unit, s) in other.seconds { seconds[unit, default: 0] += s }
         handoffSeconds += other.handoffSeconds; handoffs += other.handoffs; handoffBytes += other.handoffBytes
-        dispatches += other.dispatches; programs += other.programs
+        dispatches += other.dispatches; steps += other.steps; programs += other.programs
     }
 }

@@ -32,7 +32,7 @@ struct SimulationReport {
         lines.append("")
         for r in results {
             let placement = ComputeUnit.allCases.compactMap { u in r.opsByUnit[u].map { "\(u.rawValue) \($0)" } }.joined(separator: ", ")
-            lines.append("\(r.policy): decode ops by unit: \(placement); \(r.decode.dispatches) dispatches, \(r.decode.programs) program runs; device power \(fixed(r.thermal.watts, 2)) W at full speed (sustained budget \(fixed(device.thermal.sustainedWatts, 2)) W)")
+            lines.append("\(r.policy): decode ops by unit: \(placement); \(r.decode.dispatches) dispatches\(r.decode.steps > 0 ? " in \(r.decode.steps) dependent steps" : ""), \(r.decode.programs) program runs; device power \(fixed(r.thermal.watts, 2)) W at full speed (sustained budget \(fixed(device.thermal.sustainedWatts, 2)) W)")
             for off in r.offAccelerator { lines.append("  off the accelerator: \(off.count) × \(off.kind): \(off.reason)") }
         }
         if let calibrationNote { lines.append("note: \(calibrationNote)") }
@@ -42,7 +42,7 @@ struct SimulationReport {
     var json: String {
         func pass(_ p: PassPricing) -> String {
             let units = ComputeUnit.allCases.compactMap { u in p.seconds[u].map { "\(JSON.string(u.rawValue)): \(JSON.number($0))" } }.joined(separator: ", ")
-            return "{\"seconds_by_unit\": {\(units)}, \"handoffs\": \(p.handoffs), \"handoff_seconds\": \(JSON.number(p.handoffSeconds)), \"handoff_bytes\": \(JSON.number(p.handoffBytes)), \"dispatches\": \(p.dispatches), \"program_runs\": \(p.programs)}"
+            return "{\"seconds_by_unit\": {\(units)}, \"handoffs\": \(p.handoffs), \"handoff_seconds\": \(JSON.number(p.handoffSeconds)), \"handoff_bytes\": \(JSON.number(p.handoffBytes)), \"dispatches\": \(p.dispatches), \"dependent_steps\": \(p.steps), \"program_runs\": \(p.programs)}"
         }
         let rows = results.map { r in
             let off = r.offAccelerator.map { "{\"ops\": \(JSON.string($0.kind)), \"count\": \($0.count), \"reason\": \(JSON.string($0.reason))}" }.joined(separator: ", ")
