@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // `swift package generate-documentation` (DocC): scripts/docs.sh.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // Core: tensors, weight formats, op graph, Backend protocol, planner, executor.
@@ -44,16 +46,12 @@ let package = Package(
         // SIMD kernels in C with intrinsics, chosen at run time by CPU features (AVX2+FMA baseline, AVX-512 where present).
         .target(
             name: "SwitchyardCPUKernels",
-            path: "Kernels/cpu",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+            path: "Kernels/cpu"),
         // The fast CPU backend: OpenBLAS sgemm for large products, SIMD kernels for the rest.
         .target(
             name: "SwitchyardBLAS",
             dependencies: ["Switchyard", "COpenBLAS", "SwitchyardCPUKernels"],
-            path: "Backends/BLAS",
-            // The backend's own Swift loops (activations, norms) use AVX2/FMA, the CPU floor it
-            // supports; the C kernels pick AVX-512 or AVX2 at run time.
-            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+            path: "Backends/BLAS"),
         // Vulkan's C API (headers from libvulkan-dev); the loader is opened at run time, not linked,
         // so the tool runs on the CPU where there is no Vulkan.
         .target(
@@ -94,5 +92,5 @@ let package = Package(
             path: "Tests/SwitchyardTests",
             resources: [.copy("Fixtures")]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,8 @@ import Synchronization
 /// hand-written SIMD kernels (`Kernels/cpu`, chosen at run time: AVX-512, AVX2 or scalar) for
 /// decode's quantized matrix-vector products, which read the file's blocks in place with f32
 /// activations (no activation quantization). Both cores work through a low-latency worker pool.
+/// Sendable: segments run one at a time under `passes` (its worker pool takes one job at a time);
+/// its caches (RoPE tables, scratch buffers) are behind locks; weights are read-only.
 public final class BLASBackend: Backend, @unchecked Sendable {
     public let name = "blas"
     public let unit = ComputeUnit.cpu
@@ -13,6 +15,7 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     let ropeTables = RopeTableCache()
     /// Per-call working memory of the kernels, reused across ops and passes.
     let scratch = ScratchBuffers()
+    private let passes = Mutex<Void>(())
 
     /// Every op this backend runs, one kernel per op kind (one line per kernel).
     static let kernels: [OpKind: any BLASKernel] = [
@@ -60,7 +63,8 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     public func prepare(_ weight: WeightTensor) throws -> any BackendTensor { BLASWeight(weight) }
 
     public func execute(_ segment: PlanSegment, io: SegmentIO) throws {
-        try io.forEachNode { node in try Self.kernels[node.kind]!.run(node, io, self) }
+        // The worker pool takes one job at a time: sessions sharing this backend take turns.
+        try passes.withLock { _ in try io.forEachNode { node in try Self.kernels[node.kind]!.run(node, io, self) } }
     }
 }
 

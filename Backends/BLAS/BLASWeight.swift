@@ -4,6 +4,7 @@ import SwitchyardCPUKernels
 /// A weight as the BLAS backend keeps it: the file's blocks where they lie in the mapping (the SIMD
 /// kernels read GGUF block layouts directly, so decode streams exactly the file's bytes and no
 /// copy is made), plus, for small tensors (norm weights, ≤ 64 K elements), an f32 copy.
+/// Sendable: filled once by `prepare`, read-only afterwards.
 final class BLASWeight: BackendTensor, @unchecked Sendable {
     let weight: WeightTensor
     let format: sy_format

@@ -5,6 +5,7 @@ import Synchronization
 /// of a fresh allocation per op that the C allocator may keep resident afterwards. At most one
 /// buffer per concurrent borrower is kept, each the size of the largest request it has served.
 final class ScratchBuffers: Sendable {
+    /// Sendable: a buffer is lent to one borrower at a time through the mutex.
     private struct Buffer: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<Float>
         let capacity: Int

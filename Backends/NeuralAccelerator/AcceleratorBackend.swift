@@ -9,6 +9,8 @@ import Synchronization
 /// refuses (each refusal names its rule), compiles each segment into programs for exact shapes,
 /// and keeps a modeled account of the unit's time and energy (`UnitCostModel`) beside the host
 /// time the emulation takes.
+/// Sendable: segments run one at a time under `passes` (its worker pool takes one job at a time);
+/// the modeled account and the program cache are behind `ledger`.
 public final class AcceleratorBackend: Backend, @unchecked Sendable {
     public let name = "accelerator"
     public let unit = ComputeUnit.accelerator
@@ -21,6 +23,7 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
     let cost: UnitCostModel
     let compiler: ProgramCompiler
     private let ledger = Mutex(Ledger())
+    private let passes = Mutex<Void>(())
 
     /// Every op the unit runs, one kernel per op kind (one line per kernel).
     static let kernels: [OpKind: any UnitKernel] = [
@@ -103,7 +106,8 @@ public final class AcceleratorBackend: Backend, @unchecked Sendable {
             ledger.programRuns += programs.reduce(0) { $0 + $1.invocations }
             ledger.modeledSeconds += programs.reduce(0) { $0 + $1.modeledSeconds }
         }
-        try io.forEachNode { node in try Self.kernels[node.kind]!.run(node, io, self) }
+        // The worker pool takes one job at a time: sessions sharing this backend take turns.
+        try passes.withLock { _ in try io.forEachNode { node in try Self.kernels[node.kind]!.run(node, io, self) } }
     }
 
     public func programs(for segment: PlanSegment, in graph: ForwardGraph) -> [CompiledProgram] {

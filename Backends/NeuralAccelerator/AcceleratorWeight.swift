@@ -9,6 +9,7 @@ import SwitchyardCPUKernels
 /// Q4_K, Q5_0, Q8_0 — the unit expands h(q·scale + offset) as it multiplies, reading the file's
 /// bits per weight, not two bytes), else as fp16 values. Either way the product sees the same fp16
 /// weights. `fileBytes` is what the cost model streams: the file's compressed bytes.
+/// Sendable: filled once by `prepare`, read-only afterwards.
 final class AcceleratorWeight: BackendTensor, @unchecked Sendable {
     enum Panels {
         /// ⌈m / 16⌉ panels of k rows of 16 fp16 values (`sy_half_matmul`).
@@ -62,7 +63,7 @@ final class AcceleratorWeight: BackendTensor, @unchecked Sendable {
         let failed = UnsafeMutablePointer<Bool>.allocate(capacity: chunks)
         failed.initialize(repeating: false, count: chunks)
         defer { failed.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        WorkerPool.concurrently(chunks) { c in
             let floats = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
             defer { floats.deallocate() }
             for p in panelCount * c / chunks ..< panelCount * (c + 1) / chunks {

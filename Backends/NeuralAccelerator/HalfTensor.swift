@@ -3,6 +3,7 @@ import Switchyard
 /// An activation or KV buffer in the unit's memory: every element a binary16 value. Kept as
 /// `Float`s that hold binary16 values exactly (the arithmetic is the same; the cost model counts
 /// two bytes per element).
+/// Sendable: as `HostTensor`, written by the one op that produces it, read after it returns.
 final class HalfTensor: BackendTensor, @unchecked Sendable {
     let values: HostTensor
     var shape: [Int] { values.shape }

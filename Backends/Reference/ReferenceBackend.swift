@@ -3,6 +3,7 @@ import Switchyard
 /// The scalar CPU backend: every op as a plain loop over host memory, accumulating in `Double`,
 /// written to be read. It is the numerical ground truth the other backends are checked against;
 /// its only concession to speed is splitting rows across threads.
+/// Sendable: no mutable state; its kernels write only the outputs of the node they run.
 public final class ReferenceBackend: Backend, @unchecked Sendable {
     public let name = "reference"
     public let unit = ComputeUnit.cpu
@@ -53,11 +54,7 @@ public final class ReferenceBackend: Backend, @unchecked Sendable {
     func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
         let chunks = min(threads, count)
         guard chunks > 1 else { body(0..<count); return }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                body(count * c / chunks ..< count * (c + 1) / chunks)
-            }
-        }
+        WorkerPool.concurrently(chunks) { c in body(count * c / chunks ..< count * (c + 1) / chunks) }
     }
 }
 
@@ -65,6 +62,7 @@ import Dispatch
 
 /// A weight as the reference backend keeps it: the file's bytes, untouched, dequantized a row at a
 /// time when used. Nothing is copied at load.
+/// Sendable: a read-only view of the file's bytes.
 final class ReferenceWeight: BackendTensor, @unchecked Sendable {
     let weight: WeightTensor
     var shape: [Int] { weight.shape }

@@ -7,6 +7,7 @@ import Synchronization
 /// recorded into one command buffer and submitted once: only the pass buffer (token ids, start
 /// position, RoPE tables) goes in and the graph's outputs (logits) come out. Runs on any Vulkan
 /// 1.2 device: a real GPU, or lavapipe (Mesa's CPU implementation) in CI.
+/// Sendable: every entry point that touches the device or its caches holds `lock`.
 public final class VulkanBackend: Backend, @unchecked Sendable {
     public let name = "vulkan"
     public let unit = ComputeUnit.gpu

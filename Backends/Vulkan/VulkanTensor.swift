@@ -1,6 +1,7 @@
 import Switchyard
 
 /// An activation or a KV cache in GPU memory: f32, row-major, one row per token.
+/// Sendable: its buffer is written only by the backend, under its lock.
 final class VulkanTensor: BackendTensor, @unchecked Sendable {
     let shape: [Int]
     let slice: BufferSlice
@@ -19,6 +20,7 @@ final class VulkanTensor: BackendTensor, @unchecked Sendable {
 /// A model weight in GPU memory: the file's blocks as they are (kernels decode them), split by rows
 /// into chunks that each fit one storage binding (lavapipe binds at most 128 MiB; Gemma 3's tied
 /// output table is 178 MB), plus an f32 copy of small weights (norms, vectors).
+/// Sendable: uploaded once by `prepare`, read-only afterwards.
 final class VulkanWeight: BackendTensor, @unchecked Sendable {
     struct Chunk {
         let slice: BufferSlice

@@ -6,7 +6,7 @@
 #include <strings.h>
 #include "kernels_internal.h"
 
-#define SY_TABLE(tier)                                                                            \
+#define SY_TABLE(tier, vtier)                                                                     \
     static const sy_kernel_table table_##tier = {                                                 \
         #tier,                                                                                    \
         {sy_rows_f32_##tier, sy_rows_f16_##tier, sy_rows_bf16_##tier, sy_rows_q4_0_##tier,        \
@@ -16,11 +16,13 @@
          sy_dequant_q4_0_##tier, sy_dequant_q4_1_##tier, sy_dequant_q5_0_##tier,                  \
          sy_dequant_q8_0_##tier, sy_dequant_q4_k_##tier, sy_dequant_q6_k_##tier},                 \
         sy_sums32_##tier, sy_dot_f32_##tier, sy_axpy_f32_##tier, sy_scale_f32_##tier,             \
+        {sy_unary_f32_##vtier, sy_binary_f32_##vtier, sy_softmax_numerators_f32_##vtier,          \
+         sy_attention_scores_##vtier, sy_attention_values_##vtier},                               \
     };
 
-SY_TABLE(scalar)
-SY_TABLE(avx2)
-SY_TABLE(avx512)
+SY_TABLE(scalar, scalar)
+SY_TABLE(avx2, avx2)
+SY_TABLE(avx512, avx2)
 
 static const sy_kernel_table *current;   // accessed atomically
 
@@ -134,3 +136,23 @@ void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst) {
 float sy_dot_f32(const float *a, const float *b, int64_t n) { return kernels()->dot(a, b, n); }
 void sy_axpy_f32(float a, const float *x, float *y, int64_t n) { kernels()->axpy(a, x, y, n); }
 void sy_scale_f32(float a, float *y, int64_t n) { kernels()->scale(a, y, n); }
+
+void sy_unary_f32(sy_unary_op op, float param, const float *x, float *y, int64_t n) {
+    if (n > 0) kernels()->vector.unary(op, param, x, y, n);
+}
+void sy_binary_f32(sy_binary_op op, float param, const float *a, const float *b, float *y, int64_t n) {
+    if (n > 0) kernels()->vector.binary(op, param, a, b, y, n);
+}
+float sy_softmax_numerators_f32(float *x, int64_t n, float *maximum) {
+    return kernels()->vector.softmax_numerators(x, n, maximum);
+}
+void sy_attention_scores(const float *q, int64_t heads, int64_t group, int64_t hd, float scale,
+                         const float *keys, int64_t stride, int64_t cache_rows, int64_t first,
+                         int64_t i0, int64_t i1, float *scores, int64_t ld) {
+    kernels()->vector.attention_scores(q, heads, group, hd, scale, keys, stride, cache_rows, first, i0, i1, scores, ld);
+}
+void sy_attention_values(const float *scores, int64_t ld, int64_t heads, int64_t group, int64_t hd,
+                         const float *values, int64_t stride, int64_t cache_rows, int64_t first,
+                         int64_t i0, int64_t i1, float *out) {
+    kernels()->vector.attention_values(scores, ld, heads, group, hd, values, stride, cache_rows, first, i0, i1, out);
+}

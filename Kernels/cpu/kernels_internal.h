@@ -27,6 +27,17 @@ typedef void (*sy_rows_fn)(const uint8_t *w, size_t row_bytes, int64_t k,
 /// Bit-exact dequantization of k elements.
 typedef void (*sy_dequant_fn)(const uint8_t *src, int64_t k, float *dst);
 
+/// The f32 vector functions of a tier (vector_*.c): the activations, softmax and decode attention.
+typedef struct {
+    void (*unary)(sy_unary_op, float, const float *, float *, int64_t);
+    void (*binary)(sy_binary_op, float, const float *, const float *, float *, int64_t);
+    float (*softmax_numerators)(float *, int64_t, float *);
+    void (*attention_scores)(const float *, int64_t, int64_t, int64_t, float, const float *, int64_t, int64_t,
+                             int64_t, int64_t, int64_t, float *, int64_t);
+    void (*attention_values)(const float *, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, int64_t,
+                             int64_t, int64_t, int64_t, float *);
+} sy_vector_table;
+
 typedef struct {
     const char *name;
     sy_rows_fn rows[SY_FORMAT_COUNT];
@@ -36,6 +47,7 @@ typedef struct {
     float (*dot)(const float *a, const float *b, int64_t n);
     void (*axpy)(float a, const float *x, float *y, int64_t n);
     void (*scale)(float a, float *y, int64_t n);
+    sy_vector_table vector;
 } sy_kernel_table;
 
 // Loads of little-endian fields at any alignment (x86 is little-endian).
@@ -117,3 +129,16 @@ static inline void sy_q4k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
 SY_DECLARE_TIER(scalar)
 SY_DECLARE_TIER(avx2)
 SY_DECLARE_TIER(avx512)
+
+// The vector functions exist twice: scalar, and AVX2+FMA (which the AVX-512 tier uses too: their
+// rows are a head or a hidden state, a few hundred floats, where 16 lanes gain nothing measurable).
+#define SY_DECLARE_VECTOR(tier)                                                                   \
+    void sy_unary_f32_##tier(sy_unary_op, float, const float *, float *, int64_t);                \
+    void sy_binary_f32_##tier(sy_binary_op, float, const float *, const float *, float *, int64_t); \
+    float sy_softmax_numerators_f32_##tier(float *, int64_t, float *);                            \
+    void sy_attention_scores_##tier(const float *, int64_t, int64_t, int64_t, float, const float *, \
+                                    int64_t, int64_t, int64_t, int64_t, int64_t, float *, int64_t); \
+    void sy_attention_values_##tier(const float *, int64_t, int64_t, int64_t, int64_t, const float *, \
+                                    int64_t, int64_t, int64_t, int64_t, int64_t, float *);
+SY_DECLARE_VECTOR(scalar)
+SY_DECLARE_VECTOR(avx2)

@@ -8,6 +8,7 @@ import Darwin
 /// `HostMemoryPlan`. A session keeps one for all its passes, sized for the plan it runs. Views into
 /// it must not outlive the pass (the executor drops them all before it returns; graph outputs are
 /// never placed here).
+/// Sendable: one session's; a session runs one pass at a time, and within a pass the kernels' threads write disjoint views.
 final class HostArena: @unchecked Sendable {
     private var base: UnsafeMutableRawPointer?
     private(set) var capacity = 0

@@ -6,6 +6,7 @@ import Darwin
 
 /// A tensor of `Float`s in host memory: its own allocation, or a view into a session's `HostArena`.
 /// The common storage of every `.cpu` backend, and what `download` returns.
+/// Sendable: written by the one op that produces it (its kernel's threads write disjoint ranges) and only read after that op returns, within one session's pass.
 public final class HostTensor: BackendTensor, @unchecked Sendable {
     public let shape: [Int]
     public let storage: UnsafeMutableBufferPointer<Float>

@@ -2,6 +2,7 @@
 /// kind, and one matmul and one embed per weight format. `switchyard ops` prints the answers.
 public enum OpProbe {
     /// Stand-in bytes for probe weights: never read, only their size matters.
+    /// Sendable: zeroed in init and never written again.
     final class Bytes: @unchecked Sendable {
         let buffer: UnsafeMutableRawBufferPointer
         init(_ count: Int) { buffer = .allocate(byteCount: max(count, 1), alignment: 64) }

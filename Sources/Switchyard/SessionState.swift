@@ -1,5 +1,6 @@
 /// State that persists across the passes of one sequence: the KV cache tensors, by value name,
 /// each in the storage of the backend that last wrote it, and counters of what the passes did.
+/// Sendable: one sequence's; the executor runs one pass of it at a time (the session that owns it serialises them), and only that pass touches it.
 public final class SessionState: @unchecked Sendable {
     var tensors: [String: (domain: String, backend: any Backend, tensor: any BackendTensor)] = [:]
     /// Transfers performed so far, and their bytes.

@@ -3,6 +3,7 @@
 ///
 /// `shape` is outermost first (numpy order): a matmul weight of `m` output rows, each of `k`
 /// inputs, has shape `[m, k]`; rows are contiguous and quantized along `k`.
+/// Sendable: a read-only view of bytes that `owner` keeps alive and nothing writes.
 public struct WeightTensor: @unchecked Sendable {
     public let name: String
     public let format: WeightFormat

@@ -2,12 +2,15 @@
 import Glibc
 #endif
 import Synchronization
+import Dispatch
 
 /// A fixed set of worker threads for splitting one loop across cores with microsecond latency.
 /// Decode runs a few hundred small parallel loops per token; a dispatch queue's wake-up cost
 /// would be a large part of the token's time. Workers spin briefly for the next job, then sleep;
 /// they stop when the pool is released. CPU backends share it (the BLAS backend, the accelerator's
 /// emulator).
+/// Sendable: `run` may be called from any thread, one job at a time (the backends that own a pool
+/// hold a lock around each segment); the job hand-off is through atomics.
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
     private let shared: Shared
@@ -15,6 +18,7 @@ public final class WorkerPool: @unchecked Sendable {
     static let spinLimit = Duration.milliseconds(3)
 
     /// What the caller and the workers share; workers hold it, so it outlives the pool.
+    /// Sendable: `job` is written by the caller before the release store of `pending` and read by workers after their acquire load; everything else is atomic.
     private final class Shared: @unchecked Sendable {
         let generation = Atomic<Int>(0)
         let pending = Atomic<Int>(0)
@@ -106,5 +110,20 @@ public final class WorkerPool: @unchecked Sendable {
             let range = count * worker / chunks ..< count * (worker + 1) / chunks
             if !range.isEmpty { body(range) }
         }
+    }
+
+    /// Runs `body(i)` for every i in `0..<iterations` on Dispatch's threads and returns when all
+    /// have run: for work outside a pool's hot path (preparing weights, the reference backend).
+    public static func concurrently(_ iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let job = Job(body: body)
+            DispatchQueue.concurrentPerform(iterations: iterations) { job.body($0) }
+        }
+    }
+
+    /// A non-escaping body handed to Dispatch's threads. Safe to share: `concurrently` blocks until
+    /// every iteration has run, and callers give each iteration its own outputs.
+    private struct Job: @unchecked Sendable {
+        let body: (Int) -> Void
     }
 }

@@ -105,6 +105,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("unknown op kind 'frobnicate'"), r.stderr)
     }
 
+    /// Sampling without --seed draws a random seed, which --verbose prints; giving it back repeats
+    /// the text; -2 is refused.
+    func testRandomSeedIsPrintedAndRepeatable() throws {
+        let flags = ["generate", "-m", "smollm2", "-p", "Once upon a time", "-n", "12", "--temp", "1.2", "--top-k", "0", "--min-p", "0"]
+        let first = try run(flags + ["--verbose"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let seedText = try XCTUnwrap(first.stderr.range(of: #"sampling seed (\d+) \(random"#, options: .regularExpression).map { first.stderr[$0] })
+        let seed = String(seedText.dropFirst("sampling seed ".count).prefix { $0.isNumber })
+        let again = try run(flags + ["--seed", seed])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stdout, first.stdout, "--seed \(seed) repeats the run")
+        let other = try run(flags + ["--seed", seed == "1" ? "2" : "1"])
+        XCTAssertNotEqual(other.stdout, first.stdout, "another seed draws other tokens")
+        let bad = try run(flags + ["--seed", "-2"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--seed must be"), bad.stderr)
+    }
+
     func testPromptLongerThanTheContextIsRefused() throws {
         _ = try TestModels.open(TestModels.smollm2Path)
         let r = try run(["generate", "-m", "smollm2", "-p", String(repeating: "word ", count: 100), "--context", "16", "--backend", "reference"])

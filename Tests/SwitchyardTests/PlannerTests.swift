@@ -320,6 +320,7 @@ final class PlannerTests: XCTestCase {
 
 /// A second CPU backend under another name: the reference's kernels, so its tensors are host
 /// tensors that every `.cpu` backend shares.
+/// Sendable: no mutable state, as the reference it wraps.
 private final class HostAliasBackend: Backend, @unchecked Sendable {
     let name: String
     let unit = ComputeUnit.cpu

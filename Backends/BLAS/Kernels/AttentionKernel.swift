@@ -65,21 +65,17 @@ struct AttentionKernel: BLASKernel {
                 guard worker < workers else { return }
                 let positions = count * worker / workers ..< count * (worker + 1) / workers
                 // Scores of this share, scores[h * count + i] for position first + i.
-                for i in positions {
-                    let keyRow = k.row((first + i) % span.cacheRows)
-                    for h in 0..<p.heads {
-                        scores[h * count + i] = span.score(VectorMath.dot(query + h * hd, keyRow + (h / group) * hd, hd))
-                    }
-                }
+                let keys = k.storage.baseAddress!, values = v.storage.baseAddress!
+                let (i0, i1) = (Int64(positions.lowerBound), Int64(positions.upperBound))
+                sy_attention_scores(query, Int64(p.heads), Int64(group), Int64(hd), p.scale, keys, Int64(k.columns),
+                                    Int64(span.cacheRows), Int64(first), i0, i1, scores, Int64(count))
                 for h in 0..<p.heads {
-                    (maxima[h], sums[h]) = VectorMath.softmaxNumerators(scores + h * count + positions.lowerBound, positions.count)
+                    let share = scores + h * count + positions.lowerBound
+                    if let cap = p.softcap { for i in 0..<positions.count { share[i] = cap * tanhf(share[i] / cap) } }
+                    sums[h] = sy_softmax_numerators_f32(share, Int64(positions.count), maxima + h)
                 }
-                for i in positions {
-                    let valueRow = v.row((first + i) % span.cacheRows)
-                    for h in 0..<p.heads {
-                        VectorMath.axpy(scores[h * count + i], valueRow + (h / group) * hd, partial + h * hd, hd)
-                    }
-                }
+                sy_attention_values(scores, Int64(count), Int64(p.heads), Int64(group), Int64(hd), values, Int64(v.columns),
+                                    Int64(span.cacheRows), Int64(first), i0, i1, partial)
             }
             // out = Σ_w e^(m_w − m)·partial_w / Σ_w e^(m_w − m)·sum_w, per head.
             let dst = out.row(r)
@@ -93,7 +89,7 @@ struct AttentionKernel: BLASKernel {
                     let base = partials + w * stride
                     let weight = expf(base[p.heads * hd + h] - maxValue)
                     total += weight * base[p.heads * hd + p.heads + h]
-                    VectorMath.axpy(weight, base + h * hd, head, hd)
+                    sy_axpy_f32(weight, base + h * hd, head, Int64(hd))
                 }
                 let inverse = 1 / total
                 for d in 0..<hd { head[d] *= inverse }
@@ -142,7 +138,8 @@ struct AttentionKernel: BLASKernel {
                             let row = scores + i * width   // row[j] is position oldest + lo + j
                             let first = span.first(r) - span.oldest - lo, last = span.start + r - span.oldest - lo
                             if p.softcap != nil { for j in first...last { row[j] = span.score(row[j]) } }
-                            let inverse = 1 / VectorMath.softmaxNumerators(row + first, last - first + 1).total
+                            var maximum: Float = 0
+                            let inverse = 1 / sy_softmax_numerators_f32(row + first, Int64(last - first + 1), &maximum)
                             for j in first...last { row[j] *= inverse }
                             if first > 0 { row.update(repeating: 0, count: first) }
                             if last + 1 < width { (row + last + 1).update(repeating: 0, count: width - last - 1) }

@@ -1,7 +1,5 @@
 import Switchyard
-#if canImport(Glibc)
-import Glibc
-#endif
+import SwitchyardCPUKernels
 
 /// `add` and `mul`: a ∘ b, where b has a's shape or is one row broadcast over a's rows.
 struct ElementwiseKernel: BLASKernel {
@@ -13,10 +11,9 @@ struct ElementwiseKernel: BLASKernel {
         let (b, bCount) = try io.floats(node.inputs[1])
         let out = io.makeHostOutput(node.outputs[0])
         let src = UnsafePointer(a.storage.baseAddress!), dst = out.storage.baseAddress!
-        let add = kind == .add
+        let op = kind == .add ? SY_BINARY_ADD : SY_BINARY_MUL
         for start in stride(from: 0, to: a.count, by: bCount) {
-            let length = min(bCount, a.count - start)
-            VectorMath.zip(src + start, b, dst + start, length) { x, y in add ? x + y : x * y }
+            sy_binary_f32(op, 0, src + start, b, dst + start, Int64(min(bCount, a.count - start)))
         }
     }
 }
@@ -29,17 +26,16 @@ struct UnaryKernel: BLASKernel {
         let x = try io.host(node.inputs[0])
         let out = io.makeHostOutput(node.outputs[0])
         let src = UnsafePointer(x.storage.baseAddress!), dst = out.storage.baseAddress!
-        let op = node.op
+        let (op, param): (sy_unary_op, Float)
+        switch node.op {
+        case .scale(let factor): (op, param) = (SY_UNARY_SCALE, factor)
+        case .silu: (op, param) = (SY_UNARY_SILU, 0)
+        case .gelu: (op, param) = (SY_UNARY_GELU, 0)
+        case .softcap(let cap): (op, param) = (SY_UNARY_SOFTCAP, cap)
+        default: return
+        }
         backend.pool.parallelFor(x.count, minimumPerThread: 1 << 14) { range in
-            let (s, d, n) = (src + range.lowerBound, dst + range.lowerBound, range.count)
-            // Literal closures, so each function inlines into the loop.
-            switch op {
-            case .scale(let factor): VectorMath.map(s, d, n) { $0 * factor }
-            case .silu: VectorMath.map(s, d, n) { VectorMath.silu($0) }
-            case .gelu: VectorMath.map(s, d, n) { VectorMath.gelu($0) }
-            case .softcap(let cap): VectorMath.map(s, d, n) { cap * (1 - 2 / (VectorMath.exp(2 * $0 / cap) + 1)) }
-            default: break
-            }
+            sy_unary_f32(op, param, src + range.lowerBound, dst + range.lowerBound, Int64(range.count))
         }
     }
 }
@@ -52,15 +48,9 @@ struct GatedKernel: BLASKernel {
         let gate = try io.host(node.inputs[0]), up = try io.host(node.inputs[1])
         let out = io.makeHostOutput(node.outputs[0])
         let g = UnsafePointer(gate.storage.baseAddress!), u = UnsafePointer(up.storage.baseAddress!), dst = out.storage.baseAddress!
-        let swiglu = kind == .swiglu
+        let op = kind == .swiglu ? SY_BINARY_SWIGLU : SY_BINARY_GEGLU
         backend.pool.parallelFor(gate.count, minimumPerThread: 1 << 14) { range in
-            let (a, b, d, n) = (g + range.lowerBound, u + range.lowerBound, dst + range.lowerBound, range.count)
-            // Literal closures, so the activation inlines into the loop.
-            if swiglu {
-                VectorMath.zip(a, b, d, n) { VectorMath.silu($0) * $1 }
-            } else {
-                VectorMath.zip(a, b, d, n) { VectorMath.gelu($0) * $1 }
-            }
+            sy_binary_f32(op, 0, g + range.lowerBound, u + range.lowerBound, dst + range.lowerBound, Int64(range.count))
         }
     }
 }
@@ -71,14 +61,10 @@ struct SoftmaxKernel: BLASKernel {
         let x = try io.host(node.inputs[0])
         let out = io.makeHostOutput(node.outputs[0])
         for r in 0..<x.rows {
-            let src = x.row(r), dst = out.row(r)
-            var maxValue = -Float.infinity
-            for c in 0..<x.columns { maxValue = max(maxValue, src[c]) }
-            var total: Float = 0
-            VectorMath.map(src, dst, x.columns) { VectorMath.exp($0 - maxValue) }
-            for c in 0..<x.columns { total += dst[c] }
-            let inverse = 1 / total
-            for c in 0..<x.columns { dst[c] *= inverse }
+            let dst = out.row(r)
+            dst.update(from: x.row(r), count: x.columns)
+            var maximum: Float = 0
+            sy_scale_f32(1 / sy_softmax_numerators_f32(dst, Int64(x.columns), &maximum), dst, Int64(x.columns))
         }
     }
 }

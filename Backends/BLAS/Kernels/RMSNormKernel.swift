@@ -15,7 +15,7 @@ struct RMSNormKernel: BLASKernel {
                 let src = UnsafePointer(x.storage.baseAddress! + run * width), dst = out.storage.baseAddress! + run * width
                 let meanSquare = sy_dot_f32(src, src, Int64(width)) / Float(width)
                 let inverse = 1 / (meanSquare + eps).squareRoot()
-                VectorMath.zip(src, w, dst, width) { a, b in a * inverse * b }
+                sy_binary_f32(SY_BINARY_SCALED_MUL, inverse, src, w, dst, Int64(width))
             }
         }
     }

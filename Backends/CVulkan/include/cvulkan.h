@@ -32,7 +32,9 @@
     X(vkCreateQueryPool) X(vkDestroyQueryPool) X(vkCmdResetQueryPool) X(vkCmdWriteTimestamp) \
     X(vkGetQueryPoolResults)
 
-#define SY_VK_DECLARE(name) extern PFN_##name sy_##name;
+// Written once, by the two loaders below, which Swift calls only under VulkanInstance's lock and
+// before any instance or device exists; read-only afterwards, so any thread may read them.
+#define SY_VK_DECLARE(name) extern PFN_##name sy_##name __attribute__((swift_attr("nonisolated(unsafe)")));
 SY_VK_GLOBAL_FUNCTIONS(SY_VK_DECLARE)
 SY_VK_INSTANCE_FUNCTIONS(SY_VK_DECLARE)
 #undef SY_VK_DECLARE

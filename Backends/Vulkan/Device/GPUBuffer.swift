@@ -4,6 +4,7 @@ import Synchronization
 /// One VkBuffer with its own memory, mapped for the host for its whole life (every memory type
 /// Switchyard uses is host-visible and coherent: lavapipe's only type, and the full-BAR
 /// device-local type of current discrete GPUs). Freed when the last reference goes.
+/// Sendable: the handles are immutable; its memory is written only under the backend's lock.
 final class GPUBuffer: @unchecked Sendable {
     let device: VulkanDevice
     let handle: VkBuffer
@@ -69,6 +70,7 @@ final class GPUBuffer: @unchecked Sendable {
 }
 
 /// A range of one buffer, bound to one binding of a dispatch.
+/// Sendable: an immutable range of a `GPUBuffer`.
 struct BufferSlice: @unchecked Sendable {
     let buffer: GPUBuffer
     let offset: Int

@@ -4,6 +4,7 @@ import Synchronization
 /// A logical device with one compute queue, the memory types Switchyard allocates from, the
 /// shared descriptor-set and pipeline layouts, the compiled pipelines, the command pool that
 /// recordings allocate from, and the fence a submit waits on. Not thread-safe: the backend serialises its use.
+/// Sendable: every use goes through `VulkanBackend`, which holds its lock for it.
 final class VulkanDevice: @unchecked Sendable {
     /// Storage-buffer bindings every kernel's descriptor set has (binding 0 is the pass buffer).
     static let bindingCount = 8

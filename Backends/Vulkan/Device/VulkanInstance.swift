@@ -30,6 +30,7 @@ public struct VulkanDeviceDescription: Sendable {
 /// The process's Vulkan instance: the loader opened at run time (no link-time dependency), one
 /// instance, and its physical devices. Created on first use; a machine without a loader or a device
 /// gets `VulkanError.unavailable` with the reason.
+/// Sendable: immutable after init, which runs once under `shared`'s lock.
 final class VulkanInstance: @unchecked Sendable {
     let handle: VkInstance
     let devices: [VulkanDeviceDescription]

@@ -61,6 +61,45 @@ void sy_axpy_f32(float a, const float *x, float *y, int64_t n);
 /// y[i] *= a for i < n.
 void sy_scale_f32(float a, float *y, int64_t n);
 
+/// Elementwise functions of one input (vectorised, exp to a couple of ulps; NaN stays NaN).
+typedef enum {
+    SY_UNARY_SCALE,       ///< y = param · x
+    SY_UNARY_SILU,        ///< y = x / (1 + e^−x)
+    SY_UNARY_GELU,        ///< tanh form, as x / (1 + e^(−2y)), y = √(2/π)(x + 0.044715x³)
+    SY_UNARY_SOFTCAP,     ///< y = param · tanh(x / param)
+    SY_UNARY_EXP_MINUS,   ///< y = e^(x − param)
+} sy_unary_op;
+/// y[i] = op(x[i]) for i < n; y may be x.
+void sy_unary_f32(sy_unary_op op, float param, const float *x, float *y, int64_t n);
+
+/// Elementwise functions of two inputs.
+typedef enum {
+    SY_BINARY_ADD,          ///< y = a + b
+    SY_BINARY_MUL,          ///< y = a · b
+    SY_BINARY_SWIGLU,       ///< y = silu(a) · b
+    SY_BINARY_GEGLU,        ///< y = gelu(a) · b
+    SY_BINARY_SCALED_MUL,   ///< y = a · param · b
+} sy_binary_op;
+/// y[i] = op(a[i], b[i]) for i < n; y may be a or b.
+void sy_binary_f32(sy_binary_op op, float param, const float *a, const float *b, float *y, int64_t n);
+
+/// x[i] = e^(x[i] − max x) for i < n (a softmax but for the division); returns the sum of the new
+/// values and stores max x in *maximum.
+float sy_softmax_numerators_f32(float *x, int64_t n, float *maximum);
+
+/// Decode attention's scores over a ring KV cache: for h < heads and i in [i0, i1),
+/// scores[h · ld + i] = scale · (q + h·hd) · key(i)[(h / group)·hd ...], where key(i) is row
+/// (first + i) % cache_rows of `keys` (rows `stride` floats apart). Each key row is read once for
+/// all the heads that share it.
+void sy_attention_scores(const float *q, int64_t heads, int64_t group, int64_t hd, float scale,
+                         const float *keys, int64_t stride, int64_t cache_rows, int64_t first,
+                         int64_t i0, int64_t i1, float *scores, int64_t ld);
+/// And its weighted sum of values: out[h·hd + d] += Σ_i scores[h · ld + i] · value(i)[(h / group)·hd + d]
+/// for h < heads, d < hd, i in [i0, i1), value(i) as key(i) above.
+void sy_attention_values(const float *scores, int64_t ld, int64_t heads, int64_t group, int64_t hd,
+                         const float *values, int64_t stride, int64_t cache_rows, int64_t first,
+                         int64_t i0, int64_t i1, float *out);
+
 /// The instruction set in use: "avx512", "avx2" or "scalar".
 const char *sy_cpu_tier(void);
 

@@ -14,6 +14,7 @@ public struct GGUFTensorInfo: Sendable {
 /// A memory-mapped GGUF file (versions 2 and 3). The whole header is validated against the file's
 /// real size before anything is allocated in proportion to what the header claims, so a malformed
 /// or truncated file is refused with a `GGUFError` that names the field and its byte offset.
+/// Sendable: immutable after init; the mapping it reads is read-only.
 public final class GGUFFile: @unchecked Sendable {
     public let path: String
     public let version: UInt32

@@ -115,6 +115,7 @@ public enum GGUFValue: Sendable, Equatable {
 
 /// A large metadata array left where it lies in a mapped GGUF file (validated when the header was
 /// read), decoded on demand.
+/// Sendable: immutable; it reads a read-only mapping that it keeps alive.
 public final class GGUFMappedArray: @unchecked Sendable, Equatable {
     public let elementType: GGUFValueType
     public let count: Int

@@ -5,6 +5,7 @@ import Darwin
 #endif
 
 /// A read-only memory mapping of a whole file. The mapping lives as long as this object.
+/// Sendable: the mapping is read-only (PROT_READ) and unmapped only in deinit.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
@@ -47,6 +48,7 @@ public final class MappedFile: @unchecked Sendable {
 
 /// A read-only anonymous mapping of zeros that costs no memory until read: the stand-in bytes of
 /// the weights of a header-only file opened for its shapes alone (`GGUFFile(path:shapesOnly:)`).
+/// Sendable: a read-only mapping, unmapped only in deinit.
 final class ZeroPages: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 

@@ -44,12 +44,16 @@ public enum GenerationEvent: Sendable {
 extension AsyncThrowingStream where Element == GenerationEvent, Failure == Error {
     /// The text pieces alone.
     public func textOnly() -> AsyncThrowingStream<String, Error> {
-        var iterator = makeAsyncIterator()
-        return AsyncThrowingStream<String, Error> {
-            while let event = try await iterator.next() {
-                if case .text(let piece) = event { return piece }
+        let (text, continuation) = AsyncThrowingStream<String, Error>.makeStream()
+        let forward = Task {
+            do {
+                for try await event in self { if case .text(let piece) = event { continuation.yield(piece) } }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
             }
-            return nil
         }
+        continuation.onTermination = { _ in forward.cancel() }
+        return text
     }
 }

@@ -40,7 +40,7 @@ struct Chat: AsyncParsableCommand {
         Log.main.debug("model \(loaded.name) with policy \(policy), chat template \(chat.template.family.rawValue)")
         let options = GenerationOptions(
             maxTokens: tokens,
-            sampling: sampling.options)
+            sampling: sampling.options())
         let interactive = isatty(0) != 0
         let interrupts = InterruptWatch { chat.stopAnswer() }
 
@@ -74,6 +74,7 @@ struct Chat: AsyncParsableCommand {
 /// Ctrl-C (SIGINT) for the chat: while an answer streams, the first one stops that answer and the chat
 /// goes back to the prompt; at the prompt, or a second time before the answer has stopped, it ends
 /// the program with status 0.
+/// Sendable: its one mutable field is an `Atomic`; the dispatch source is set up in init and only read after.
 final class InterruptWatch: @unchecked Sendable {
     private enum Phase: Int { case atPrompt = 0, answering = 1, stopping = 2 }
     private let phase = Atomic<Int>(Phase.atPrompt.rawValue)

@@ -13,6 +13,7 @@ struct DeviceProbe {
     let repetitions = 7
 
     /// Zeros standing in for weights: timing does not depend on their values.
+    /// Sendable: written once in init, read-only afterwards.
     final class Zeros: @unchecked Sendable {
         let bytes: UnsafeMutableRawBufferPointer
         init(_ count: Int) { bytes = .allocate(byteCount: max(count, 1), alignment: 64); bytes.initializeMemory(as: UInt8.self, repeating: 0) }

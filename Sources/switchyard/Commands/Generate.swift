@@ -29,7 +29,7 @@ struct Generate: AsyncParsableCommand {
         Log.main.debug("model \(loaded.name) with policy \(policy)")
         let options = GenerationOptions(
             maxTokens: tokens,
-            sampling: sampling.options,
+            sampling: sampling.options(),
             stopStrings: stop)
         let session = engine.makeSession()
         Console.write(prompt)

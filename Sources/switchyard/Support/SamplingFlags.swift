@@ -13,17 +13,22 @@ struct SamplingFlags: ParsableArguments {
     var minP: Float = 0.05
     @Option(name: .customLong("repeat-penalty"), help: "Penalty for tokens among the last 64 (1: none).")
     var repeatPenalty: Float = 1.0
-    @Option(name: .long, help: "Random seed for sampling.")
-    var seed: UInt64 = 0
+    @Option(name: .long, help: "Seed of the random draw: the same seed, model and prompt give the same text. -1 (the default) picks a random seed; --verbose prints the one used.")
+    var seed: Int64 = -1
 
     func validate() throws {
         if temperature < 0 { throw ValidationError("--temp must not be negative") }
         if topP <= 0 || topP > 1 { throw ValidationError("--top-p must be in (0, 1]") }
         if minP < 0 || minP >= 1 { throw ValidationError("--min-p must be in [0, 1)") }
         if repeatPenalty <= 0 { throw ValidationError("--repeat-penalty must be positive") }
+        if seed < -1 { throw ValidationError("--seed must be a seed (0 or more), or -1 for a random one") }
     }
 
-    var options: SamplingOptions {
-        SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty, seed: seed)
+    /// The sampling options, with a random seed drawn now when none was given (logged, so that
+    /// `--verbose` shows how to repeat the run).
+    func options() -> SamplingOptions {
+        let seed = self.seed >= 0 ? UInt64(self.seed) : UInt64.random(in: 0...UInt64(Int64.max))
+        Log.main.debug("sampling seed \(seed)\(self.seed < 0 ? " (random; --seed \(seed) repeats this run)" : "")")
+        return SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty, seed: seed)
     }
 }

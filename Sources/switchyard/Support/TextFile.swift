@@ -50,10 +50,23 @@ enum TextFile {
 /// Writing to standard output without buffering surprises when streaming.
 enum Console {
     static func write(_ text: String) {
-        fputs(text, stdout)
-        fflush(stdout)
+        print(text, terminator: "")
+        fflush(nil)  // every stream: C's `stdout` itself is a global Swift 6 will not read
     }
+    /// Standard error is unbuffered: straight to file descriptor 2.
     static func error(_ text: String) {
-        fputs(text, stderr)
+        var text = text
+        text.withUTF8 { bytes in
+            var rest = bytes
+            while !rest.isEmpty {
+                #if canImport(Glibc)
+                let n = Glibc.write(2, rest.baseAddress!, rest.count)
+                #else
+                let n = Darwin.write(2, rest.baseAddress!, rest.count)
+                #endif
+                if n <= 0 { return }
+                rest = UnsafeBufferPointer(rebasing: rest[n...])
+            }
+        }
     }
 }

@@ -212,6 +212,7 @@ enum HarnessError: Error, CustomStringConvertible {
 }
 
 /// Keeps the bytes of a harness weight alive.
+/// Sendable: filled once, read-only afterwards.
 final class HarnessBytes: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
     init(_ bytes: [UInt8]) {

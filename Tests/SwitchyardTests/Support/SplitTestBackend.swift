@@ -13,6 +13,7 @@ import Synchronization
 /// With the policy `["splittest", "reference"]` a llama pass is cut into many segments, which is
 /// what the planner and the end-to-end tests need; the conformance suite checks its ops against the
 /// reference like any other backend's.
+/// Sendable: no mutable state of its own; tests run one pass at a time.
 final class SplitTestBackend: Backend, @unchecked Sendable {
     let name = "splittest"
     let unit = ComputeUnit.accelerator
@@ -124,7 +125,7 @@ final class SplitTestBackend: Backend, @unchecked Sendable {
         x.values.withUnsafeBufferPointer { xs in
             out.values.withUnsafeMutableBufferPointer { outs in
                 let outBase = outs.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                WorkerPool.concurrently(chunks) { chunk in
                     let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
                     defer { row.deallocate() }
                     for j in m * chunk / chunks ..< m * (chunk + 1) / chunks {
@@ -163,6 +164,7 @@ final class SplitTestBackend: Backend, @unchecked Sendable {
 
 /// An activation or state of the split test backend: its own `[Float]`, which nothing outside the
 /// backend reads except through `download`.
+/// Sendable: written by the op that produces it, read after; tests run one pass at a time.
 final class SplitTestTensor: BackendTensor, @unchecked Sendable {
     let shape: [Int]
     var values: [Float]
@@ -181,6 +183,7 @@ final class SplitTestTensor: BackendTensor, @unchecked Sendable {
 
 /// A weight as the split test backend keeps it: a copy of the file's bytes in its own storage,
 /// dequantized a row at a time when used.
+/// Sendable: copied once in init, read-only afterwards.
 final class SplitTestWeight: BackendTensor, @unchecked Sendable {
     let shape: [Int]
     let format: WeightFormat
