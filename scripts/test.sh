@@ -7,3 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --build-tests -Xswiftc -enable-testing 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --skip-build "$@"
+# The library as an app depends on it (by git URL and version: no unsafe flags allowed), and its
+# API documentation without warnings.
+scripts/example.sh
+scripts/docs.sh

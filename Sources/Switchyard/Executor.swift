@@ -14,6 +14,8 @@ public struct Executor: Sendable {
 
     /// Runs one pass of `plan`.
     /// - Parameters:
+    ///   - plan: the pass's graph, routed to backends.
+    ///   - pass: the tokens and the position of the first.
     ///   - state: the sequence's KV cache; allocated by the state's home backend on first use.
     ///   - profile: receives per-op timings when given.
     /// - Returns: the graph's outputs, in host memory.

@@ -19,8 +19,13 @@ public final class Engine: Sendable {
 
     struct PlanKey: Hashable { let tokens: Int; let logits: LogitRows; let keepActivations: Bool }
 
+    /// A model ready to run on `backends` under `policy`; weights are prepared when a plan first needs them.
     /// - Parameters:
+    ///   - model: the loaded GGUF model.
+    ///   - backends: the backends the policy may use.
+    ///   - policy: which backend runs which op.
     ///   - contextLength: KV cache positions; defaults to the model's trained context, at most 4096.
+    ///   - batchSize: the most prompt tokens one prefill pass takes.
     /// - Throws: `PolicyError` when the policy names a backend not in `backends`.
     public init(model: Model, backends: [any Backend], policy: RoutingPolicy, contextLength: Int? = nil, batchSize: Int = 512) throws {
         self.model = model
@@ -34,8 +39,11 @@ public final class Engine: Sendable {
     }
 
     /// The plan for a pass of `tokens` tokens, made once per shape.
+    /// - Parameters:
+    ///   - tokens: tokens in the pass.
+    ///   - logits: which rows get logits.
+    ///   - keepActivations: hand back every activation, not just the logits (for `check`).
     /// - Throws: `ExecutionError.unsupportedOp` when no backend of the policy runs some op.
-    /// - Parameter keepActivations: hand back every activation, not just the logits (for `check`).
     public func plan(tokens: Int, logits: LogitRows, keepActivations: Bool = false) throws -> Plan {
         let key = PlanKey(tokens: tokens, logits: logits, keepActivations: keepActivations)
         if let cached = plans.withLock({ $0[key] }) { return cached }

@@ -29,6 +29,7 @@ public final class ChatSession: @unchecked Sendable {
 
     /// A new conversation in a fresh session of `engine`.
     /// - Parameters:
+    ///   - engine: the loaded model, its backends and its policy.
     ///   - template: the turn layout; by default the one `ChatTemplate.detect(for:)` picks for the model.
     ///   - system: a system message opening the conversation (Gemma puts it in front of the first user turn).
     public init(engine: Engine, template: ChatTemplate? = nil, system: String? = nil) {

@@ -13,6 +13,7 @@ public protocol Tokenizer: Sendable {
 
     /// The token ids for `text`.
     /// - Parameters:
+    ///   - text: any string.
     ///   - addSpecial: add the special tokens the model asks for: BOS in front when `addsBOS` (and EOS
     ///     at the end when the file's `tokenizer.ggml.add_eos_token` is true), as llama.cpp's
     ///     `tokenize(add_special: true)`.
