@@ -58,7 +58,7 @@ final class ServeTests: XCTestCase {
     }
 
     func testOpenAIClientChatsStreamsAndCompletesWithGemma3() throws {
-        try check("basics", model: "gemma3", serverFlags: ["--context", "512"],
+        try check("basics", model: "gemma3", serverFlags: ["--backend", "blas", "--context", "512"],
                   checkFlags: ["--policy", "blas", "--max-tokens", "8"])
     }
 
