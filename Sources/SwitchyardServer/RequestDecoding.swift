@@ -60,7 +60,7 @@ enum RequestDecoding {
         default:
             let name = String(describing: type)
             if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") || name.hasSuffix("Message") || name.hasSuffix("Options") { return "an object" }
+            if name.hasPrefix("Dictionary") { return "an object" }   // what a keyed container reports
             return "a value of type \(name)"
         }
     }

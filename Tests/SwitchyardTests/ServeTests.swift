@@ -77,8 +77,8 @@ final class ServeTests: XCTestCase {
 
     func testLoadOf200RequestsFrom16ClientsLosesAndMixesNothing() throws {
         let output = try check("load", model: "smollm2", serverFlags: ["--parallel", "8", "--queue", "16", "--context", "512"],
-                               checkFlags: ["--requests", "200", "--clients", "16", "--max-tokens", "8", "--deadline", "400"],
-                               timeout: 500)
+                               checkFlags: ["--requests", "200", "--clients", "16", "--max-tokens", "4", "--deadline", "1500"],
+                               timeout: 1600)
         print(output)
     }
 }

@@ -282,11 +282,43 @@ def errors(args):
         check(e.status_code == 404, f"NotFoundError status {e.status_code}")
 
 
+COMPLETION_PROMPTS = ["The capital of France is", "1, 2, 3, 4,", "Once upon a time", "Bees make",
+                      "The opposite of hot is", "My favourite colour is", "Water boils at", "The sun rises in the"]
+
+
+def ask(c, model, kind, i, max_tokens, stream):
+    """One request of the load test: (text, seconds to the first text or None)."""
+    began = time.monotonic()
+    if kind == "chat":
+        if not stream:
+            return chat(c, model, PROMPTS[i], max_tokens).choices[0].message.content, None
+        text, first = "", None
+        for chunk in chat(c, model, PROMPTS[i], max_tokens, stream=True):
+            for choice in chunk.choices:
+                if choice.delta.content and first is None:
+                    first = time.monotonic() - began
+                text += choice.delta.content or ""
+        return text, first
+    request = dict(model=model, prompt=COMPLETION_PROMPTS[i], max_tokens=max_tokens, temperature=0)
+    if not stream:
+        return c.completions.create(**request).choices[0].text, None
+    text, first = "", None
+    for chunk in c.completions.create(stream=True, **request):
+        for choice in chunk.choices:
+            if choice.text and first is None:
+                first = time.monotonic() - began
+            text += choice.text
+    return text, first
+
+
 def load(args):
-    """`--requests` requests from `--clients` threads, half streamed, prompts in turn: every answer
-    arrives and equals that prompt's answer alone. Prints throughput and latency percentiles."""
+    """`--requests` requests from `--clients` threads — chat and completion, streamed and whole, eight
+    prompts each, in turn: every answer arrives and equals that request's answer alone. Prints
+    throughput and latency percentiles."""
     c = client(args.base)
-    alone = [chat(c, args.model, p, args.max_tokens).choices[0].message.content for p in PROMPTS]
+    kinds = [("chat", True), ("chat", False), ("completion", True), ("completion", False)]
+    alone = {(kind, i): ask(c, args.model, kind, i, args.max_tokens, False)[0] for kind in ("chat", "completion") for i in range(8)}
+    before = metrics(args.base)
     next_index = [0]
     lock = threading.Lock()
     latencies, first_tokens, results, problems = [], [], {}, []
@@ -295,30 +327,22 @@ def load(args):
         mine = client(args.base)
         while True:
             with lock:
-                i = next_index[0]
-                if i >= args.requests:
+                n = next_index[0]
+                if n >= args.requests:
                     return
                 next_index[0] += 1
-            prompt = PROMPTS[i % len(PROMPTS)]
+            kind, stream = kinds[n % 4]
+            i = (n // 4) % 8
             began = time.monotonic()
             try:
-                if i % 2 == 0:
-                    text, first = "", None
-                    for chunk in chat(mine, args.model, prompt, args.max_tokens, stream=True):
-                        for choice in chunk.choices:
-                            if choice.delta.content and first is None:
-                                first = time.monotonic() - began
-                            text += choice.delta.content or ""
-                else:
-                    text = chat(mine, args.model, prompt, args.max_tokens).choices[0].message.content
-                    first = None
+                text, first = ask(mine, args.model, kind, i, args.max_tokens, stream)
             except Exception as e:  # counted as lost, reported below
                 with lock:
-                    problems.append(f"request {i}: {type(e).__name__}: {e}")
+                    problems.append(f"request {n}: {type(e).__name__}: {e}")
                 continue
             took = time.monotonic() - began
             with lock:
-                results[i] = text
+                results[n] = (kind, i, text)
                 latencies.append(took)
                 if first is not None:
                     first_tokens.append(first)
@@ -333,25 +357,29 @@ def load(args):
     check(not any(t.is_alive() for t in threads), f"load test still running after {args.deadline}s")
     for p in problems:
         check(False, p)
-    lost = [i for i in range(args.requests) if i not in results]
+    lost = [n for n in range(args.requests) if n not in results]
     check(not lost, f"{len(lost)} requests lost: {lost[:10]}")
-    mixed = [i for i, text in results.items() if text != alone[i % len(PROMPTS)]]
-    check(not mixed, f"{len(mixed)} answers differ from their prompt's answer alone: " +
-          "; ".join(f"{i}: {results[i]!r} vs {alone[i % len(PROMPTS)]!r}" for i in mixed[:3]))
-    m = metrics(args.base)
+    mixed = [n for n, (kind, i, text) in results.items() if text != alone[(kind, i)]]
+    check(not mixed, f"{len(mixed)} answers differ from the same request's answer alone: " +
+          "; ".join(f"{n}: {results[n][2]!r} vs {alone[results[n][:2]]!r}" for n in mixed[:3]))
+    after = metrics(args.base)
 
     def pct(values, q):
         values = sorted(values)
         return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))] if values else float("nan")
 
+    def delta(name):
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    generated = delta("switchyard_completion_tokens_total")
     summary = {
         "requests": args.requests, "clients": args.clients, "max_tokens": args.max_tokens,
         "answered": len(results), "lost": len(lost), "mixed": len(mixed), "wall_s": round(wall, 2),
         "requests_per_s": round(len(results) / wall, 2),
+        "completion_tokens": generated, "prompt_tokens": delta("switchyard_prompt_tokens_total"),
+        "completion_tokens_per_s": round(generated / wall, 1),
         "latency_s": {q: round(pct(latencies, q), 3) for q in (50, 90, 99)},
         "ttft_s_streamed": {q: round(pct(first_tokens, q), 3) for q in (50, 90, 99)},
-        "completion_tokens_total": m.get("switchyard_completion_tokens_total"),
-        "prompt_tokens_total": m.get("switchyard_prompt_tokens_total"),
     }
     print(json.dumps(summary))
 
