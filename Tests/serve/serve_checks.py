@@ -38,8 +38,8 @@ def check(condition, message):
     return bool(condition)
 
 
-def client(base):
-    return openai.OpenAI(base_url=base + "/v1", api_key="not-needed", timeout=TIMEOUT, max_retries=0)
+def client(base, timeout=TIMEOUT):
+    return openai.OpenAI(base_url=base + "/v1", api_key="not-needed", timeout=timeout, max_retries=0)
 
 
 def raw(base, method, path, body=None, raw_body=None):
@@ -324,7 +324,8 @@ def load(args):
     latencies, first_tokens, results, problems = [], [], {}, []
 
     def worker():
-        mine = client(args.base)
+        # A request may wait behind all the others on a crowded machine: only the run's deadline bounds it.
+        mine = client(args.base, timeout=args.deadline)
         while True:
             with lock:
                 n = next_index[0]
