@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // `swift package generate-documentation` (DocC): scripts/docs.sh.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
@@ -75,12 +77,23 @@ let package = Package(
             name: "SwitchyardNeuralAccelerator",
             dependencies: ["Switchyard", "SwitchyardCPUKernels"],
             path: "Backends/NeuralAccelerator"),
+        // `switchyard serve`: the OpenAI-compatible HTTP server over one loaded engine (Hummingbird,
+        // Prometheus metrics). Knows no backend: the CLI hands it an engine.
+        .target(
+            name: "SwitchyardServer",
+            dependencies: [
+                "Switchyard", "SwitchyardModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SwitchyardServer"),
         // The command-line tool; the one place that knows every backend (BackendCatalog.swift).
         .executableTarget(
             name: "switchyard",
             dependencies: [
                 "Switchyard", "SwitchyardModels", "SwitchyardReference", "SwitchyardBLAS", "SwitchyardVulkan",
-                "SwitchyardNeuralAccelerator",
+                "SwitchyardNeuralAccelerator", "SwitchyardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

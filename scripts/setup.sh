@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libopenblas-dev libvulkan-dev mesa-vulkan-drivers glslc unzip ca-certificates)
-command -v python3 >/dev/null || packages+=(python3 python3-pip)
+command -v python3 >/dev/null || packages+=(python3 python3-pip python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +21,7 @@ fi
 command -v swift >/dev/null || { echo "setup: no swift on PATH; install a Swift 6 toolchain first" >&2; exit 1; }
 
 scripts/fetch-models.sh
+scripts/setup-serve-venv.sh   # the openai client the `serve` tests drive the server with
 echo "setup: building (release)"
 swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/switchyard || { echo "setup: build failed" >&2; exit 1; }

@@ -3,6 +3,11 @@ import Synchronization
 
 /// A model bound to a set of backends and a routing policy: it plans each pass shape once (the
 /// plan cache), keeps every backend's prepared weights, and opens sessions that generate text.
+///
+/// One engine serves many sessions at once, from any task or thread: its plan cache and weight cache
+/// are behind locks, and its passes take turns on the backends (`PassGate`: a backend holds per-pass
+/// state, so two passes never run on it together), first come first served. Each session has its own
+/// KV cache, so sequences generating together never see each other's tokens.
 public final class Engine: Sendable {
     public let model: Model
     public let policy: RoutingPolicy
@@ -13,6 +18,8 @@ public final class Engine: Sendable {
     public let batchSize: Int
     let planner: Planner
     let executor: Executor
+    /// One pass at a time on the backends, in the order they asked.
+    let passGate = PassGate()
     private let plans = Mutex<[PlanKey: Plan]>([:])
     /// Calibrated activation magnitudes, measured at the first plan when a backend wants them.
     private let magnitudes = Mutex<[String: Float]?>(nil)
@@ -68,9 +75,24 @@ public final class Engine: Sendable {
         if let known = magnitudes.withLock({ $0 }) { return known }
         let cpu = policy.backendNames.compactMap { name in backends.first { $0.name == name && $0.unit == .cpu } }
         guard !cpu.isEmpty else { throw ModelError.noCalibrationBackend(policy: policy.description) }
-        let measured = try Calibration.measure(model, on: cpu)
+        // Through the gate: the calibration pass runs on this engine's own CPU backend instances.
+        let measured = try passGate.run { try Calibration.measure(model, on: cpu) }
         magnitudes.withLock { $0 = measured }
         return measured
+    }
+
+    /// Runs one pass of `plan` for a session, after the passes of other sessions that asked first.
+    func runPass(_ plan: Plan, pass: PassContext, state: SessionState, profile: OpProfile?) throws -> [ValueID: HostTensor] {
+        try passGate.run { try executor.run(plan, pass: pass, state: state, profile: profile) }
+    }
+
+    /// Prepares every weight the policy's backends need, and the decode plan, by running one
+    /// throwaway pass of one token; later sessions start without that cost. A server calls it
+    /// before taking requests.
+    public func warmUp() throws {
+        let session = makeSession()
+        let token = model.tokenizer.encode(" ", addSpecial: true, parseSpecial: false).first ?? 0
+        _ = try session.forward([token], logits: .last)
     }
 
     /// A new, empty sequence.

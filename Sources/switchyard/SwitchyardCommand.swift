@@ -7,7 +7,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "Run GGUF language models with each op routed to interchangeable backends.",
-        subcommands: [Generate.self, Bench.self, Check.self, Chat.self, Score.self, Tokenize.self, Inspect.self, Ops.self, PlanCommand.self, Simulate.self, Devices.self, Synthesize.self],
+        subcommands: [Generate.self, Serve.self, Bench.self, Check.self, Chat.self, Score.self, Tokenize.self, Inspect.self, Ops.self, PlanCommand.self, Simulate.self, Devices.self, Synthesize.self],
         defaultSubcommand: nil)
 }
 
