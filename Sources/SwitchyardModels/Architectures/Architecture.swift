@@ -56,7 +56,9 @@ struct MetadataReader {
             if let fallback { return fallback }
             throw ModelError.missingMetadata(prefix + key)
         }
-        guard let v = value.double, v.isFinite, v > 0 else { throw ModelError.invalidMetadata(key: prefix + key, reason: "expected a positive number, found \(value.summary)") }
+        guard let v = value.double, v.isFinite, v > 0, Float(v).isFinite, Float(v) > 0 else {
+            throw ModelError.invalidMetadata(key: prefix + key, reason: "expected a positive number within Float's range, found \(value.summary)")
+        }
         return Float(v)
     }
 
