@@ -149,6 +149,18 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(cache.shape, [64, 16])
     }
 
+    /// Mutation run (Gemma 3, `block_count` set to 2^31 − 1): the sliding-layer pattern was built
+    /// for every claimed block, two billion of them, before any tensor was looked for: a hang and a
+    /// 2 GB allocation from a count the file claims. The count is checked against the file's
+    /// tensors first.
+    func testBlockCountBeyondTheFilesTensorsIsRefused() throws {
+        let file = try gemmaHeader(["gemma3.block_count": .uint32(0x7FFF_FFFF)])
+        XCTAssertThrowsError(try ArchitectureRegistry.load(file)) { error in
+            XCTAssertEqual(error as? ModelError, .invalidMetadata(key: "gemma3.block_count",
+                                                                  reason: "2147483647 blocks need 13 tensors each, but the file holds 15 tensors"))
+        }
+    }
+
     /// A float hyperparameter beyond `Float`'s range (a float64 of 1e300) became infinity and ran as
     /// such: a silent wrong answer. It is refused now.
     func testHyperparameterBeyondFloatRangeIsRefused() throws {

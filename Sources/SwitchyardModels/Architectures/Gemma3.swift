@@ -29,7 +29,7 @@ public struct Gemma3Architecture: Architecture {
 
     public init(file: GGUFFile) throws {
         let meta = MetadataReader(file: file, prefix: "gemma3.")
-        layers = try meta.int("block_count")
+        layers = try meta.blockCount(tensorsPerBlock: 13)
         embedding = try meta.int("embedding_length")
         feedForward = try meta.int("feed_forward_length")
         heads = try meta.int("attention.head_count")
