@@ -14,7 +14,10 @@ their run.
 Outcomes: ran (exit 0), refused (non-zero exit whose standard error is one line "Error: ..."),
 crash (killed by a signal), hang (past --timeout), unclear (any other non-zero exit or message).
 
-    scripts/mutate-models.py --count 10000 --jobs 2
+    scripts/mutate-models.py --count 10000 --jobs 4
+
+Each run uses one thread (-t 1): the BLAS backend's worker pool spins between jobs, which on shared
+cores costs ten times the CPU for a one-token run.
 """
 import argparse, os, random, re, signal, struct, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
@@ -245,7 +248,7 @@ def main():
         write(file, path, header_bytes, length, flips)
         t0 = time.time()
         try:
-            p = subprocess.run([args.binary, "generate", "-m", file, "-p", "Hello", "-n", "1", "--context", "64", "--seed", "1"],
+            p = subprocess.run([args.binary, "generate", "-m", file, "-p", "Hello", "-n", "1", "--context", "64", "--seed", "1", "-t", "1"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=args.timeout,
                                env=dict(os.environ, SWIFT_BACKTRACE="enable=no"))
             outcome = classify(p.returncode, p.stderr, False)
