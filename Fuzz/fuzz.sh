@@ -6,7 +6,7 @@
 #   Fuzz/fuzz.sh run TARGET SECONDS     fuzz one target (FuzzGGUF, FuzzModel, FuzzTokenizers, FuzzUserText)
 #   Fuzz/fuzz.sh ci [SECONDS]           build, seed, and fuzz each target SECONDS (default 45); any finding fails
 #
-# Findings (crash-*, leak-*, timeout-*, oom-*) land in .build-fuzz/findings/TARGET; reproduce one with
+# Findings (crash-*, timeout-*, oom-*; slow-unit-* are only listed) land in .build-fuzz/findings/TARGET; replay one with
 # `.build-fuzz/release/TARGET FILE`. The corpora grow in .build-fuzz/corpus (never committed).
 # Needs the real models for FuzzTokenizers and the real-file seeds (scripts/fetch-models.sh).
 set -euo pipefail
@@ -66,8 +66,14 @@ run() {
         -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=4096 \
         -artifact_prefix="$scratch/findings/$target/" -print_final_stats=1 2>&1 | tee "$scratch/$target.log" \
         | grep -E '^(#[0-9]+ +(INITED|DONE|pulse))|stat::|ERROR|fuzz check|Fatal|SUMMARY' || true
-    if ls "$scratch/findings/$target/" | grep -q .; then
-        echo "fuzz.sh: $target found something: $(ls "$scratch/findings/$target/")" >&2
+    # slow-unit-* files are inputs that took over 10 s of wall time: on a machine whose cores are
+    # shared that is usually the machine, not the input, so they are listed but do not fail the run
+    # (a real hang past -timeout is a timeout-* finding).
+    if ls "$scratch/findings/$target/" | grep -q '^slow-unit-'; then
+        echo "fuzz.sh: $target: slow inputs (wall time; replay to check): $(ls "$scratch/findings/$target/" | grep '^slow-unit-')" >&2
+    fi
+    if ls "$scratch/findings/$target/" | grep -qv '^slow-unit-'; then
+        echo "fuzz.sh: $target found something: $(ls "$scratch/findings/$target/" | grep -v '^slow-unit-')" >&2
         return 1
     fi
 }

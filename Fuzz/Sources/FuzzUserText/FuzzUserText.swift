@@ -7,7 +7,7 @@ import Switchyard
 ///    CLI's own source through a link) on the text, and the JSON writer (`JSON.string`, for `--json`
 ///    outputs) round trip: the text written as a JSON string reads back as the same text;
 /// 1. routing policies: the first line as `--policy`, each further line as a `--route`;
-/// 2. chat templates: the text cut at U+0001 into messages (roles from the first scalar) rendered by
+/// 2. chat templates: the text cut at U+0001 into (at most 32) messages (roles from the first scalar) rendered by
 ///    every family, each turn's continuation (the prefix property, checked inside), template detection
 ///    from the text as a Jinja template;
 /// 3. stop strings: cut at U+0001, the first piece's scalar count (mod 4) of pieces are stop strings,
@@ -53,7 +53,9 @@ func fuzzPolicy(_ text: String) {
 }
 
 func fuzzChat(_ text: String) {
-    let messages = text.split(separator: "\u{1}", omittingEmptySubsequences: false).map { piece -> ChatMessage in
+    // At most 32 messages: the continuation of every prefix renders the conversation again, so the
+    // check costs the square of the count (a chat's own cost per turn is linear).
+    let messages = text.split(separator: "\u{1}", maxSplits: 31, omittingEmptySubsequences: false).map { piece -> ChatMessage in
         let role = ChatRole.allCases[Int(piece.unicodeScalars.first?.value ?? 0) % 3]
         return ChatMessage(role, String(piece.unicodeScalars.dropFirst()))
     }

@@ -38,6 +38,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// With `shapesOnly` (which implies `allowMissingData`), `weight(_:)` gives every tensor the file
     /// lacks data for as zeros that cost no memory: enough to build a model's graphs and plans (and
     /// price them) from its header alone, not to run it.
+    /// - Throws: what `init(path:allowMissingData:)` throws, and `GGUFError.shapeTooLarge` when the
+    ///   system will not reserve address space for the largest tensor's zeros.
     public convenience init(path: String, shapesOnly: Bool) throws {
         try self.init(path: path, allowMissingData: true)
         if shapesOnly, let largest = tensors.max(by: { $0.byteCount < $1.byteCount }) {
@@ -201,8 +203,8 @@ struct ByteCursor {
         return s
     }
 
-    /// Arrays may hold arrays this deep (one level: an array of arrays); deeper nesting is refused
-    /// before it can exhaust the stack.
+    /// Arrays nest at most this many levels (an array of arrays is two); deeper nesting is refused
+    /// before its recursion can exhaust the stack.
     static let deepestNesting = 4
 
     /// Reads one value of `type`; `depth` counts the arrays it is inside.
