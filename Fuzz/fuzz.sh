@@ -65,7 +65,7 @@ run() {
     "$scratch/release/$target" "$scratch/corpus/$target" \
         -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=4096 \
         -artifact_prefix="$scratch/findings/$target/" -print_final_stats=1 2>&1 | tee "$scratch/$target.log" \
-        | grep -E '^(#[0-9]+ +(INITED|DONE|pulse))|stat::|ERROR|fuzz check|Fatal|SUMMARY' || true
+        | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|stat::|ERROR|fuzz check|Fatal|SUMMARY' || true
     # slow-unit-* files are inputs that took over 10 s of wall time: on a machine whose cores are
     # shared that is usually the machine, not the input, so they are listed but do not fail the run
     # (a real hang past -timeout is a timeout-* finding).
