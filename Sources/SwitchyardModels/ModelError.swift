@@ -13,17 +13,17 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .modelNotFound(let name, let searched):
-            return "model '\(name)' not found (looked at \(searched.joined(separator: ", "))); run scripts/fetch-models.sh or give a path to a .gguf file"
+            return "model '\(MessageText.printable(name))' not found (looked at \(searched.map { MessageText.printable($0, limit: 400) }.joined(separator: ", "))); run scripts/fetch-models.sh or give a path to a .gguf file"
         case .unknownArchitecture(let name, let known):
-            return "architecture '\(name ?? "(none)")' is not supported (supported: \(known.joined(separator: ", ")))"
+            return "architecture '\(name.map { MessageText.printable($0) } ?? "(none)")' is not supported (supported: \(known.joined(separator: ", ")))"
         case .missingMetadata(let key):
-            return "the model file lacks metadata key '\(key)'"
+            return "the model file lacks metadata key '\(MessageText.printable(key))'"
         case .invalidMetadata(let key, let reason):
-            return "metadata '\(key)' is invalid: \(reason)"
+            return "metadata '\(MessageText.printable(key))' is invalid: \(MessageText.printable(reason, limit: 240))"
         case .missingTensor(let name):
-            return "the model file lacks tensor '\(name)'"
+            return "the model file lacks tensor '\(MessageText.printable(name))'"
         case .tensorShape(let name, let expected, let found):
-            return "tensor '\(name)' has shape \(found), expected \(expected)"
+            return "tensor '\(MessageText.printable(name))' has shape \(found), expected \(expected)"
         case .promptTooLong(let tokens, let context):
             return "the prompt is \(tokens) tokens but the context holds \(context); shorten it or raise --context"
         case .emptyPrompt:

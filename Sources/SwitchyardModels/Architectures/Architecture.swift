@@ -47,6 +47,17 @@ struct MetadataReader {
         return v
     }
 
+    /// The block count (`block_count`), checked against the tensors the file holds before anything
+    /// is made per block: each block needs `tensorsPerBlock` of them.
+    func blockCount(tensorsPerBlock: Int) throws -> Int {
+        let blocks = try int("block_count")
+        guard blocks <= file.tensors.count / tensorsPerBlock else {
+            throw ModelError.invalidMetadata(key: prefix + "block_count",
+                                             reason: "\(blocks) blocks need \(tensorsPerBlock) tensors each, but the file holds \(file.tensors.count) tensors")
+        }
+        return blocks
+    }
+
     func int(_ key: String, default fallback: Int) throws -> Int {
         file.metadata[prefix + key] == nil ? fallback : try int(key)
     }
@@ -56,7 +67,9 @@ struct MetadataReader {
             if let fallback { return fallback }
             throw ModelError.missingMetadata(prefix + key)
         }
-        guard let v = value.double, v.isFinite, v > 0 else { throw ModelError.invalidMetadata(key: prefix + key, reason: "expected a positive number, found \(value.summary)") }
+        guard let v = value.double, v.isFinite, v > 0, Float(v).isFinite, Float(v) > 0 else {
+            throw ModelError.invalidMetadata(key: prefix + key, reason: "expected a positive number within Float's range, found \(value.summary)")
+        }
         return Float(v)
     }
 

@@ -29,7 +29,7 @@ public struct Gemma3Architecture: Architecture {
 
     public init(file: GGUFFile) throws {
         let meta = MetadataReader(file: file, prefix: "gemma3.")
-        layers = try meta.int("block_count")
+        layers = try meta.blockCount(tensorsPerBlock: 13)
         embedding = try meta.int("embedding_length")
         feedForward = try meta.int("feed_forward_length")
         heads = try meta.int("attention.head_count")
@@ -38,6 +38,9 @@ public struct Gemma3Architecture: Architecture {
         let valueDim = try meta.int("attention.value_length", default: headDim)
         guard valueDim == headDim else { throw ModelError.invalidMetadata(key: "gemma3.attention.value_length", reason: "\(valueDim) differs from key_length \(headDim)") }
         guard heads % kvHeads == 0 else { throw ModelError.invalidMetadata(key: "gemma3.attention.head_count_kv", reason: "\(kvHeads) KV heads do not divide \(heads) query heads") }
+        guard !heads.multipliedReportingOverflow(by: headDim).overflow else {
+            throw ModelError.invalidMetadata(key: "gemma3.attention.key_length", reason: "\(heads) heads of \(headDim) overflow the width of the queries")
+        }
         normEps = try meta.float("attention.layer_norm_rms_epsilon")
         globalRopeBase = try meta.float("rope.freq_base", default: 1_000_000)
         localRopeBase = try meta.float("rope.freq_base_swa", default: 10_000)
@@ -106,7 +109,7 @@ public struct Gemma3Architecture: Architecture {
             let attention = AttentionParameters(heads: heads, kvHeads: kvHeads, headDim: headDim,
                                                 scale: 1 / Float(headDim).squareRoot(), window: sliding ? slidingWindow : nil)
             // A sliding layer's cache is a ring of the window plus one batch, never more than the context.
-            let cacheRows = sliding ? min(contextLength, slidingWindow + maxBatch) : contextLength
+            let cacheRows = sliding && slidingWindow < contextLength ? min(contextLength, slidingWindow + maxBatch) : contextLength
 
             let h = g.op(p + "attn_norm", norm, [x, w(p + "attn_norm.weight")], shape: [n, d])
             let q = g.op(p + "attn_q", .matmul, [h, w(p + "attn_q.weight")], shape: [n, qWidth])

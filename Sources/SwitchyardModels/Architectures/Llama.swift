@@ -23,7 +23,7 @@ public struct LlamaArchitecture: Architecture {
 
     public init(file: GGUFFile) throws {
         let meta = MetadataReader(file: file, prefix: "llama.")
-        layers = try meta.int("block_count")
+        layers = try meta.blockCount(tensorsPerBlock: 9)
         embedding = try meta.int("embedding_length")
         feedForward = try meta.int("feed_forward_length")
         heads = try meta.int("attention.head_count")

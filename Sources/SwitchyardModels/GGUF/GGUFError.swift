@@ -17,41 +17,47 @@ public enum GGUFError: Error, Sendable, Equatable, CustomStringConvertible {
     case tensorOutOfBounds(tensor: String, offset: UInt64, size: Int, fileSize: Int)
     case duplicateTensor(String)
     case duplicateKey(String)
+    case nestingTooDeep(key: String, offset: Int)
+    case shapeTooLarge(tensor: String, size: Int)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason):
-            return "cannot open model file '\(path)': \(reason)"
+            return "cannot open model file '\(MessageText.printable(path, limit: 400))': \(reason)"
         case .notGGUF(let path):
-            return "'\(path)' is not a GGUF file (its first four bytes are not 'GGUF')"
+            return "'\(MessageText.printable(path, limit: 400))' is not a GGUF file (its first four bytes are not 'GGUF')"
         case .unsupportedVersion(let v):
             return "GGUF version \(v) is not supported (versions 2 and 3 are)"
         case .truncated(let field, let offset, let fileSize):
-            return "GGUF file is truncated: \(field) at byte \(offset) runs past the end of the file (\(fileSize) bytes)"
+            return "GGUF file is truncated: \(MessageText.printable(field)) at byte \(offset) runs past the end of the file (\(fileSize) bytes)"
         case .implausibleCount(let field, let count, let offset):
-            return "GGUF \(field) at byte \(offset) is \(count), more than the file could hold"
+            return "GGUF \(MessageText.printable(field)) at byte \(offset) is \(count), more than the file could hold"
         case .invalidUTF8(let field, let offset):
-            return "GGUF \(field) at byte \(offset) is not valid UTF-8"
+            return "GGUF \(MessageText.printable(field)) at byte \(offset) is not valid UTF-8"
         case .unknownValueType(let key, let type, let offset):
-            return "GGUF metadata key '\(key)' has unknown value type \(type) at byte \(offset)"
+            return "GGUF metadata key '\(MessageText.printable(key))' has unknown value type \(type) at byte \(offset)"
         case .invalidAlignment(let a):
             return "GGUF general.alignment is \(a); it must be a non-zero power of two"
         case .tooManyDimensions(let tensor, let n, let offset):
-            return "tensor '\(tensor)' declares \(n) dimensions at byte \(offset); at most 4 are allowed"
+            return "tensor '\(MessageText.printable(tensor))' declares \(n) dimensions at byte \(offset); at most 4 are allowed"
         case .invalidShape(let tensor, let shape, let offset):
-            return "tensor '\(tensor)' has an invalid shape \(shape) at byte \(offset) (a zero dimension or an element count that overflows)"
+            return "tensor '\(MessageText.printable(tensor))' has an invalid shape \(shape) at byte \(offset) (a zero dimension or an element count that overflows)"
         case .unsupportedTensorType(let tensor, let id, let name, let offset):
-            return "tensor '\(tensor)' has type \(name) (ggml type id \(id), at byte \(offset)), which Switchyard does not support"
+            return "tensor '\(MessageText.printable(tensor))' has type \(MessageText.printable(name)) (ggml type id \(id), at byte \(offset)), which Switchyard does not support"
         case .rowNotWholeBlocks(let tensor, let rowLength, let blockSize):
-            return "tensor '\(tensor)' has rows of \(rowLength) elements, not a multiple of its format's block of \(blockSize)"
+            return "tensor '\(MessageText.printable(tensor))' has rows of \(rowLength) elements, not a multiple of its format's block of \(blockSize)"
         case .misalignedTensor(let tensor, let offset, let alignment):
-            return "tensor '\(tensor)' data offset \(offset) is not a multiple of the file's alignment \(alignment)"
+            return "tensor '\(MessageText.printable(tensor))' data offset \(offset) is not a multiple of the file's alignment \(alignment)"
         case .tensorOutOfBounds(let tensor, let offset, let size, let fileSize):
-            return "tensor '\(tensor)' data (\(size) bytes at data offset \(offset)) runs past the end of the file (\(fileSize) bytes)"
+            return "tensor '\(MessageText.printable(tensor))' data (\(size) bytes at data offset \(offset)) runs past the end of the file (\(fileSize) bytes)"
         case .duplicateTensor(let name):
-            return "tensor '\(name)' appears twice in the GGUF file"
+            return "tensor '\(MessageText.printable(name))' appears twice in the GGUF file"
         case .duplicateKey(let key):
-            return "metadata key '\(key)' appears twice in the GGUF file"
+            return "metadata key '\(MessageText.printable(key))' appears twice in the GGUF file"
+        case .nestingTooDeep(let key, let offset):
+            return "GGUF metadata key '\(MessageText.printable(key))' nests arrays more than \(ByteCursor.deepestNesting) deep at byte \(offset)"
+        case .shapeTooLarge(let tensor, let size):
+            return "tensor '\(MessageText.printable(tensor))' would take \(size) bytes, more address space than can be reserved to stand in for its missing data"
         }
     }
 }

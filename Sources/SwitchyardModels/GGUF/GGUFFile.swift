@@ -39,9 +39,16 @@ public final class GGUFFile: @unchecked Sendable {
     /// With `shapesOnly` (which implies `allowMissingData`), `weight(_:)` gives every tensor the file
     /// lacks data for as zeros that cost no memory: enough to build a model's graphs and plans (and
     /// price them) from its header alone, not to run it.
+    /// - Throws: what `init(path:allowMissingData:)` throws, and `GGUFError.shapeTooLarge` when the
+    ///   system will not reserve address space for the largest tensor's zeros.
     public convenience init(path: String, shapesOnly: Bool) throws {
         try self.init(path: path, allowMissingData: true)
-        if shapesOnly { zeroPages = ZeroPages(count: tensors.map(\.byteCount).max() ?? 0) }
+        if shapesOnly, let largest = tensors.max(by: { $0.byteCount < $1.byteCount }) {
+            guard let pages = ZeroPages(count: largest.byteCount) else {
+                throw GGUFError.shapeTooLarge(tensor: largest.name, size: largest.byteCount)
+            }
+            zeroPages = pages
+        }
     }
 
     /// Stands in for missing tensor data when opened `shapesOnly`.
@@ -88,7 +95,7 @@ public final class GGUFFile: @unchecked Sendable {
 
         var alignment = 32
         if let a = values["general.alignment"] {
-            let v = UInt64(a.int ?? 0)
+            let v = a.int.flatMap { UInt64(exactly: $0) } ?? 0
             guard v > 0, v & (v - 1) == 0, v <= 1 << 20 else { throw GGUFError.invalidAlignment(v) }
             alignment = Int(v)
         }
@@ -121,6 +128,11 @@ public final class GGUFFile: @unchecked Sendable {
             guard let bytes = format.byteCount(elements: elements) else { throw GGUFError.invalidShape(tensor: name, shape: ne, offset: dimsOffset) }
             let offset = try cursor.read(UInt64.self, field: "data offset of '\(name)'")
             guard offset % UInt64(alignment) == 0 else { throw GGUFError.misalignedTensor(tensor: name, offset: offset, alignment: alignment) }
+            // Even a header-only file's offsets and sizes must be ones a file could have: with these
+            // bounds no sum of offsets and sizes overflows.
+            guard offset <= UInt64(Self.largestPlausibleSize), bytes <= Self.largestPlausibleSize else {
+                throw GGUFError.tensorOutOfBounds(tensor: name, offset: offset, size: bytes, fileSize: file.bytes.count)
+            }
             guard index.updateValue(raw.count, forKey: name) == nil else { throw GGUFError.duplicateTensor(name) }
             raw.append(RawTensor(name: name, shape: ne.reversed().map { Int($0) }, format: format, offset: offset, bytes: bytes))
         }
@@ -137,6 +149,11 @@ public final class GGUFFile: @unchecked Sendable {
         tensors = raw.map { GGUFTensorInfo(name: $0.name, shape: $0.shape, format: $0.format, dataOffset: Int($0.offset), byteCount: $0.bytes) }
         tensorIndex = index
     }
+
+    /// The largest data offset or tensor size any file is taken to have (2^60 bytes, an exbibyte):
+    /// offsets and sizes past it are refused even where data may be missing, so sums of them stay in
+    /// range.
+    static let largestPlausibleSize = 1 << 60
 
     /// The tensor named `name`, if the file has it.
     public func tensorInfo(_ name: String) -> GGUFTensorInfo? { tensorIndex[name].map { tensors[$0] } }
@@ -187,7 +204,12 @@ struct ByteCursor {
         return s
     }
 
-    mutating func readValue(_ type: GGUFValueType, key: String) throws -> GGUFValue {
+    /// Arrays nest at most this many levels (an array of arrays is two); deeper nesting is refused
+    /// before its recursion can exhaust the stack.
+    static let deepestNesting = 4
+
+    /// Reads one value of `type`; `depth` counts the arrays it is inside.
+    mutating func readValue(_ type: GGUFValueType, key: String, depth: Int = 0) throws -> GGUFValue {
         let field = "value of '\(key)'"
         switch type {
         case .uint8: return .uint8(try read(UInt8.self, field: field))
@@ -203,6 +225,7 @@ struct ByteCursor {
         case .bool: return .bool(try read(UInt8.self, field: field) != 0)
         case .string: return .string(try readString(field: field))
         case .array:
+            guard depth < Self.deepestNesting else { throw GGUFError.nestingTooDeep(key: key, offset: offset) }
             let typeOffset = offset
             let rawType = try read(UInt32.self, field: "element type of '\(key)'")
             guard let elementType = GGUFValueType(rawValue: rawType) else {
@@ -222,14 +245,14 @@ struct ByteCursor {
                     guard count * UInt64(size) <= UInt64(remaining) else { throw GGUFError.truncated(field: "elements of '\(key)'", offset: start, fileSize: bytes.count) }
                     offset += Int(count) * size
                 } else {
-                    for _ in 0..<Int(count) { _ = try readValue(elementType, key: key) }
+                    for _ in 0..<Int(count) { _ = try readValue(elementType, key: key, depth: depth + 1) }
                 }
                 return .mappedArray(GGUFMappedArray(elementType: elementType, count: Int(count),
                                                     bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), owner: owner))
             }
             var items: [GGUFValue] = []
             items.reserveCapacity(Int(count))
-            for _ in 0..<Int(count) { items.append(try readValue(elementType, key: key)) }
+            for _ in 0..<Int(count) { items.append(try readValue(elementType, key: key, depth: depth + 1)) }
             return .array(elementType, items)
         }
     }

@@ -95,10 +95,11 @@ public enum GGUFValue: Sendable, Equatable {
         return values?.count == arrayCount ? values : nil
     }
 
-    /// A short human-readable rendering (arrays are summarised).
+    /// A short human-readable rendering on one line (arrays are summarised; strings cut at 77
+    /// characters, their control characters escaped).
     public var summary: String {
         switch self {
-        case .string(let s): return s.count > 80 ? "\"\(s.prefix(77))...\"" : "\"\(s)\""
+        case .string(let s): return "\"" + MessageText.printable(s, limit: 77) + "\""
         case .array(let type, let items):
             let head = items.prefix(4).map(\.summary).joined(separator: ", ")
             return "[\(type) × \(items.count)]" + (items.isEmpty ? "" : " \(head)\(items.count > 4 ? ", ..." : "")")

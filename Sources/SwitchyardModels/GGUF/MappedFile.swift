@@ -52,10 +52,11 @@ public final class MappedFile: @unchecked Sendable {
 final class ZeroPages: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
-    init(count: Int) {
+    /// Reserves `count` bytes of zeros (no memory is committed: the pages are never written), or
+    /// nil when the system will not give that much address space.
+    init?(count: Int) {
         let size = max(count, 1)
-        let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        precondition(base != MAP_FAILED && base != nil, "ZeroPages: cannot reserve \(size) bytes of address space")
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), base != MAP_FAILED else { return nil }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 

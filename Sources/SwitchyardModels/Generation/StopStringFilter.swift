@@ -6,15 +6,14 @@ struct StopStringFilter {
     init(_ stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
 
     /// Takes new text; returns what is safe to show, and whether a stop string was reached (in which
-    /// case the text returned is everything before it).
+    /// case the text returned is everything before the earliest one).
     mutating func push(_ text: String) -> (ready: String, stopped: Bool) {
         held += text
-        for stop in stops {
-            if let range = held.range(of: stop) {
-                let ready = String(held[..<range.lowerBound])
-                held = ""
-                return (ready, true)
-            }
+        // The stop string that starts first ends the text, whichever place it has in the list.
+        if let first = stops.compactMap({ held.range(of: $0)?.lowerBound }).min() {
+            let ready = String(held[..<first])
+            held = ""
+            return (ready, true)
         }
         // Keep the longest tail of `held` that is a prefix of some stop string.
         var keep = 0

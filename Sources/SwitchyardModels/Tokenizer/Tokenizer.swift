@@ -67,16 +67,16 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missingMetadata(let key):
-            return "The model file has no '\(key)' entry, which the tokenizer needs."
+            return "The model file has no '\(MessageText.printable(key))' entry, which the tokenizer needs."
         case .invalidMetadata(let key, let reason):
-            return "The model file's '\(key)' entry is unusable: \(reason)."
+            return "The model file's '\(MessageText.printable(key))' entry is unusable: \(MessageText.printable(reason, limit: 240))."
         case .unsupportedModel(let model):
-            return "Tokenizer model '\(model)' (tokenizer.ggml.model) is not supported; supported: gpt2, llama."
+            return "Tokenizer model '\(MessageText.printable(model))' (tokenizer.ggml.model) is not supported; supported: gpt2, llama."
         case .unsupportedPreTokenizer(let pre):
-            return "Pre-tokenizer '\(pre)' (tokenizer.ggml.pre) is not supported; supported: "
+            return "Pre-tokenizer '\(MessageText.printable(pre))' (tokenizer.ggml.pre) is not supported; supported: "
                 + BPEPreTokenizer.supportedNames.sorted().joined(separator: ", ") + "."
         case .malformedMerge(let index, let text):
-            return "BPE merge #\(index) '\(text)' in tokenizer.ggml.merges is not two symbols separated by a space."
+            return "BPE merge #\(index) '\(MessageText.printable(text))' in tokenizer.ggml.merges is not two symbols separated by a space."
         }
     }
 }

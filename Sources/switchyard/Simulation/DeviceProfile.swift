@@ -11,6 +11,10 @@ struct DeviceProfile {
         var peakInt8: Double
         /// Bytes/s the unit streams from DRAM.
         var memoryBandwidth: Double
+        /// Bytes/s the unit's kernels stream a weight of each format at, where measured
+        /// (`switchyard devices --probe`); an op reading a weight of another format, or none, streams
+        /// at `memoryBandwidth`.
+        var formatBandwidth: [WeightFormat: Double]
         /// Seconds per dispatch (per op) or, on an accelerator, per program invocation.
         var dispatchLatency: Double
         /// Bytes per activation element the runtime keeps on this unit.
@@ -91,9 +95,18 @@ struct DeviceProfile {
         var units: [ComputeUnit: Unit] = [:]
         for (key, value) in json["units"]?.object ?? [:] {
             guard let unit = ComputeUnit(rawValue: key) else { throw ProfileError(message: "\(source): unknown unit '\(key)' (cpu, gpu, accelerator)") }
+            var formatBandwidth: [WeightFormat: Double] = [:]
+            for (name, rate) in value["formatBandwidth"]?.object ?? [:] {
+                guard let format = WeightFormat(rawValue: name) else {
+                    throw ProfileError(message: "\(source): unit '\(key)': unknown weight format '\(name)' in formatBandwidth (\(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                guard let x = rate.number, x.isFinite, x > 0 else { throw ProfileError(message: "\(source): unit '\(key)': formatBandwidth '\(name)' must be a positive number") }
+                formatBandwidth[format] = x
+            }
             units[unit] = Unit(
                 peakFP16: try number(value, "peakFP16"), peakInt8: value["peakInt8"]?.number ?? 0,
-                memoryBandwidth: try number(value, "memoryBandwidth"), dispatchLatency: try number(value, "dispatchLatency"),
+                memoryBandwidth: try number(value, "memoryBandwidth"), formatBandwidth: formatBandwidth,
+                dispatchLatency: try number(value, "dispatchLatency"),
                 activationBytes: try number(value, "activationBytes"), activeWatts: try number(value, "activeWatts"),
                 idleWatts: try number(value, "idleWatts"), onChipBytes: value["onChipBytes"]?.number ?? 0,
                 compileSecondsPerProgram: value["compileSecondsPerProgram"]?.number ?? 0)

@@ -50,7 +50,12 @@ struct PassPricing {
             cost.seconds[segment.unit, default: 0] += Double(fixedCosts) * unit.dispatchLatency
             for node in segment.nodes {
                 let (flops, bytes) = work(node, graph, start: startPosition, activationBytes: unit.activationBytes)
-                cost.seconds[segment.unit, default: 0] += max(flops / unit.peakFP16, bytes / unit.memoryBandwidth)
+                // A weight streams at the rate the unit's kernels reach for its format, where measured.
+                let format = node.inputs.lazy.compactMap { v -> WeightFormat? in
+                    if case .weight(let f) = graph[v].kind { return f } else { return nil }
+                }.first
+                let rate = format.flatMap { unit.formatBandwidth[$0] } ?? unit.memoryBandwidth
+                cost.seconds[segment.unit, default: 0] += max(flops / unit.peakFP16, bytes / rate)
             }
         }
         return cost

@@ -1,0 +1,1 @@
+../../../Sources/switchyard/Support/JSON.swift

@@ -1,0 +1,1 @@
+../../../Sources/switchyard/Simulation/JSONValue.swift
