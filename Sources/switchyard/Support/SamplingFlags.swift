@@ -13,7 +13,7 @@ struct SamplingFlags: ParsableArguments {
     var minP: Float = 0.05
     @Option(name: .customLong("repeat-penalty"), help: "Penalty for tokens among the last 64 (1: none).")
     var repeatPenalty: Float = 1.0
-    @Option(name: .long, help: "Seed of the random draw: the same seed, model and prompt give the same text. -1 (the default) picks a random seed; --verbose prints the one used.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the random draw: the same seed, model and prompt give the same text. -1 (the default) picks a random seed; --verbose prints the one used.")
     var seed: Int64 = -1
 
     func validate() throws {
