@@ -18,26 +18,23 @@ final class ServerMetrics: Sendable {
     private let firstToken: ValueHistogram
 
     init(parallel: Int, queueLimit: Int) {
-        promptTokens = registry.makeCounter(name: "switchyard_prompt_tokens_total", help: "Prompt tokens prefilled.")
-        completionTokens = registry.makeCounter(name: "switchyard_completion_tokens_total", help: "Tokens generated.")
-        prefillSeconds = registry.makeCounter(name: "switchyard_prefill_seconds_total", help: "Seconds spent prefilling prompts.")
-        decodeSeconds = registry.makeCounter(name: "switchyard_decode_seconds_total", help: "Seconds spent generating after the prompt.")
-        prefillRate = registry.makeGauge(name: "switchyard_prefill_tokens_per_second", help: "Prefill speed of the last finished request.")
-        decodeRate = registry.makeGauge(name: "switchyard_decode_tokens_per_second", help: "Decode speed of the last finished request.")
-        active = registry.makeGauge(name: "switchyard_requests_active", help: "Requests generating now (each holds a slot).")
-        queueDepth = registry.makeGauge(name: "switchyard_queue_depth", help: "Requests waiting for a free slot.")
-        cancelled = registry.makeCounter(name: "switchyard_generations_cancelled_total", help: "Generations stopped because their client went away.")
-        firstToken = registry.makeValueHistogram(name: "switchyard_time_to_first_token_seconds",
-                                                 buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-                                                 help: "Seconds from a request's arrival to its first generated text.")
-        registry.makeGauge(name: "switchyard_slots", help: "Sequences that can generate at once (--parallel).").set(Double(parallel))
-        registry.makeGauge(name: "switchyard_queue_limit", help: "Requests that can wait for a slot before 429.").set(Double(queueLimit))
+        promptTokens = registry.makeCounter(descriptor: .metric("switchyard_prompt_tokens_total", "Prompt tokens prefilled."))
+        completionTokens = registry.makeCounter(descriptor: .metric("switchyard_completion_tokens_total", "Tokens generated."))
+        prefillSeconds = registry.makeCounter(descriptor: .metric("switchyard_prefill_seconds_total", "Seconds spent prefilling prompts."))
+        decodeSeconds = registry.makeCounter(descriptor: .metric("switchyard_decode_seconds_total", "Seconds spent generating after the prompt."))
+        prefillRate = registry.makeGauge(descriptor: .metric("switchyard_prefill_tokens_per_second", "Prefill speed of the last finished request."))
+        decodeRate = registry.makeGauge(descriptor: .metric("switchyard_decode_tokens_per_second", "Decode speed of the last finished request."))
+        active = registry.makeGauge(descriptor: .metric("switchyard_requests_active", "Requests generating now (each holds a slot)."))
+        queueDepth = registry.makeGauge(descriptor: .metric("switchyard_queue_depth", "Requests waiting for a free slot."))
+        cancelled = registry.makeCounter(descriptor: .metric("switchyard_generations_cancelled_total", "Generations stopped because their client went away."))
+        firstToken = registry.makeValueHistogram(descriptor: .metric("switchyard_time_to_first_token_seconds", "Seconds from a request's arrival to its first generated text."), buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+        registry.makeGauge(descriptor: .metric("switchyard_slots", "Sequences that can generate at once (--parallel).")).set(Double(parallel))
+        registry.makeGauge(descriptor: .metric("switchyard_queue_limit", "Requests that can wait for a slot before 429.")).set(Double(queueLimit))
     }
 
     /// Counts one answered request.
     func requestAnswered(endpoint: String, status: Int) {
-        registry.makeCounter(name: "switchyard_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
-                             help: "HTTP requests answered, by endpoint and status.").increment()
+        registry.makeCounter(descriptor: .metric("switchyard_requests_total", "HTTP requests answered, by endpoint and status."), labels: [("endpoint", endpoint), ("status", String(status))]).increment()
     }
 
     /// Records a finished (or cancelled) generation's counts and speeds.
@@ -64,4 +61,11 @@ final class ServerMetrics: Sendable {
 
     /// Everything, in Prometheus's text exposition format.
     func render() -> String { registry.emitToString() }
+}
+
+extension MetricNameDescriptor {
+    /// A metric named in full by `name` (no namespace or unit parts), with its help text.
+    static func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
 }
