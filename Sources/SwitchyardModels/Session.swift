@@ -105,10 +105,13 @@ public final class Session: @unchecked Sendable {
     /// The generation runs on a thread of its own (its passes block while they compute, and would
     /// otherwise hold one of the few threads of Swift's cooperative pool for the whole answer).
     /// Cancelling the consuming task, or dropping the stream, stops it before its next token.
-    /// - Parameter onEnd: called on the generation's thread once it has stopped for any reason — its
-    ///   summary (`.cancelled` when the consumer went away, with the tokens made until then), or the
-    ///   error that ended it. After it the session runs no more passes for this generation, so a
-    ///   server can hand the session's slot to the next request.
+    /// - Parameters:
+    ///   - promptTokens: the token ids to prefill (the model's special tokens included).
+    ///   - options: length, sampling and stop strings.
+    ///   - onEnd: called on the generation's thread once it has stopped for any reason — its
+    ///     summary (`.cancelled` when the consumer went away, with the tokens made until then), or the
+    ///     error that ended it. After it the session runs no more passes for this generation, so a
+    ///     server can hand the session's slot to the next request.
     public func generate(tokens promptTokens: [Int32], options: GenerationOptions,
                          onEnd: (@Sendable (Result<GenerationSummary, any Error>) -> Void)? = nil) -> AsyncThrowingStream<GenerationEvent, Error> {
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()

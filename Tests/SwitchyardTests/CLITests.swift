@@ -356,6 +356,13 @@ extension CLITests {
         r = try run(["simulate", "-m", "smollm2", "--profile", "host-epyc-2core", "--policy", "gpu-only"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("has no gpu unit"), r.stderr)
+        let profile = NSTemporaryDirectory() + "switchyard-profile-\(UUID().uuidString).json"
+        let h200 = try String(contentsOfFile: "profiles/h200.json", encoding: .utf8)
+        try h200.replacingOccurrences(of: "\"q6_K\"", with: "\"q9_X\"").write(toFile: profile, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: profile) }
+        r = try run(["simulate", "-m", "smollm2", "--profile", profile, "--policy", "gpu-only"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("unknown weight format 'q9_X' in formatBandwidth"), r.stderr)
         let config = try temporaryText("{\"architecture\": \"gemma3\", \"layers\": 2}")
         r = try run(["simulate", "--config", config, "--profile", "a17-pro", "--policy", "gpu-only"])
         XCTAssertEqual(r.status, 1)
