@@ -52,22 +52,30 @@ final class CompletionService: Sendable {
         }
     }
 
+    /// Hands each text piece of `events` to `take` (the first one's latency goes to the metrics)
+    /// until `take` returns false or the generation finishes; returns its summary, if it came.
+    private func consume(_ events: AsyncThrowingStream<GenerationEvent, any Error>, arrived: ContinuousClock.Instant,
+                         _ take: (String) async -> Bool) async throws -> GenerationSummary? {
+        var first = true
+        for try await event in events {
+            switch event {
+            case .text(let piece):
+                if first { metrics.firstTokenArrived(after: (ContinuousClock.now - arrived).seconds); first = false }
+                if await !take(piece) { return nil }
+            case .finished(let summary):
+                return summary
+            }
+        }
+        return nil
+    }
+
     /// Generates the whole answer, then answers with it.
     private func whole(_ request: GenerationRequest, id: String, arrived: ContinuousClock.Instant,
                        events: AsyncThrowingStream<GenerationEvent, any Error>) async throws -> Response {
         var text = request.echoText
-        var summary: GenerationSummary?
-        var first = true
+        let summary: GenerationSummary?
         do {
-            for try await event in events {
-                switch event {
-                case .text(let piece):
-                    if first { metrics.firstTokenArrived(after: (ContinuousClock.now - arrived).seconds); first = false }
-                    text += piece
-                case .finished(let s):
-                    summary = s
-                }
-            }
+            summary = try await consume(events, arrived: arrived) { piece in text += piece; return true }
         } catch {
             throw Self.apiError(error)
         }
@@ -108,17 +116,9 @@ final class CompletionService: Sendable {
             case .chat: try await writer.write(chunk("", role: "assistant"))
             case .completion: if !request.echoText.isEmpty { try await writer.write(chunk(request.echoText)) }
             }
-            var first = true
             do {
-                for try await event in events {
-                    switch event {
-                    case .text(let piece):
-                        if first { metrics.firstTokenArrived(after: (ContinuousClock.now - arrived).seconds); first = false }
-                        do { try await writer.write(chunk(piece)) } catch { clientGone = true; break }
-                    case .finished(let s):
-                        summary = s
-                    }
-                    if clientGone { break }
+                summary = try await consume(events, arrived: arrived) { piece in
+                    do { try await writer.write(chunk(piece)); return true } catch { clientGone = true; return false }
                 }
             } catch let error where !clientGone {
                 // The generation failed: say so in the stream, then end it as OpenAI's streams end.
