@@ -1,13 +1,47 @@
 #!/usr/bin/env bash
-# The peer for `switchyard bench --vs-llama-cpp`: llama-cpp-python from PyPI, plain CPU build (on
-# this kind of machine it is faster than its OpenBLAS build for both prefill and decode, so it is
-# the one to beat). Compiles llama.cpp: a few minutes. Installs into .venv-llama (git-ignored).
+# The peers for `switchyard bench`, both from llama.cpp as `llama-cpp-python` 0.3.36 vendors it:
+#   .llama-bench/build/bin/llama-bench  llama.cpp's own benchmark, built natively (-DGGML_NATIVE=ON, CPU
+#                                 only) from the source package's llama.cpp copy, with cmake and
+#                                 ninja from PyPI: `bench --vs-llama-cpp`, the peer to beat.
+#   .venv-llama                   the Python binding, plain CPU build (`bench --vs-llama-cpp-python`,
+#                                 the fidelity fixtures); it adds per-call overhead of its own.
+# Each is skipped when present. Compiles llama.cpp twice: several minutes. Both paths git-ignored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+version=0.3.36
+sdist_sha=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
+bench=.llama-bench
+
+if [ -x $bench/build/bin/llama-bench ]; then
+  echo "$bench/build/bin/llama-bench ready"
+else
+  mkdir -p $bench
+  [ -x $bench/tools/bin/cmake ] || { python3 -m venv $bench/tools && $bench/tools/bin/pip install --quiet cmake ninja; }
+  archive=$bench/llama_cpp_python-$version.tar.gz
+  if ! echo "$sdist_sha  $archive" | sha256sum -c --status 2>/dev/null; then
+    # The source package's address from PyPI's simple index (pip would build it to read its metadata).
+    $bench/tools/bin/python - "$version" "$archive" <<'PY'
+import re, sys, urllib.request
+version, dest = sys.argv[1], sys.argv[2]
+index = urllib.request.urlopen("https://pypi.org/simple/llama-cpp-python/").read().decode()
+url = re.search(r'href="([^"]*llama_cpp_python-%s\.tar\.gz)[#"]' % re.escape(version), index).group(1)
+urllib.request.urlretrieve(url, dest)
+PY
+    echo "$sdist_sha  $archive" | sha256sum -c --status || { echo "setup-llama-cpp: sha256 mismatch for $archive" >&2; exit 1; }
+  fi
+  rm -rf $bench/src && mkdir -p $bench/src && tar xzf "$archive" -C $bench/src --strip-components 1
+  PATH="$PWD/$bench/tools/bin:$PATH" cmake -S $bench/src/vendor/llama.cpp -B $bench/build -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
+    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF > $bench/cmake.log
+  PATH="$PWD/$bench/tools/bin:$PATH" ninja -C $bench/build llama-bench > $bench/ninja.log
+  $bench/build/bin/llama-bench --version
+  echo "$bench/build/bin/llama-bench ready"
+fi
+
 venv=.venv-llama
 [ -x $venv/bin/python ] && $venv/bin/python -c "import llama_cpp" 2>/dev/null && { echo "$venv ready"; exit 0; }
 python3 -m venv $venv
 # --no-cache-dir: pip would otherwise reuse a wheel compiled with other CMAKE_ARGS.
-$venv/bin/pip install --quiet --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==0.3.36 numpy
+$venv/bin/pip install --quiet --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==$version numpy
 $venv/bin/python -c "import llama_cpp, pathlib, sys; lib = pathlib.Path(llama_cpp.__file__).parent / \"lib\"; sys.exit(\"BLAS build found; expected the plain CPU build\" if list(lib.glob(\"libggml-blas*\")) else 0)"
 echo "$venv ready"

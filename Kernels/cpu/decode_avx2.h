@@ -61,6 +61,30 @@ SY_AI sy_blk32_256 sy_decode32_256(sy_format f, const uint8_t *b) {
     return r;
 }
 
+/// The block's quants unsigned, as stored (Q4_0 0..15, Q5_0 0..31 with the fifth bit set in; the
+/// offsets 8 and 16 are left to the caller, who applies them through the block sums of x), as four
+/// vectors of 8 floats, and its scale d (and Q4_1's minimum m). Q8_0 is signed as ever.
+SY_AI sy_blk32_256 sy_decode32u_256(sy_format f, const uint8_t *b) {
+    if (f == SY_Q8_0) return sy_decode32_256(f, b);
+    sy_blk32_256 r;
+    r.d = sy_h2f_256(b);
+    r.m = f == SY_Q4_1 ? sy_h2f_256(b + 2) : 0;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    __m128i v = _mm_loadu_si128((const __m128i *)(b + (f == SY_Q4_0 ? 2 : f == SY_Q4_1 ? 4 : 6)));
+    __m128i lo8 = _mm_and_si128(v, low4), hi8 = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+    if (f == SY_Q5_0) {
+        uint32_t qh = sy_load_u32(b + 2);
+        const __m128i sixteen = _mm_set1_epi8(16);
+        lo8 = _mm_or_si128(lo8, _mm_and_si128(sy_bits_to_bytes(qh & 0xFFFF), sixteen));
+        hi8 = _mm_or_si128(hi8, _mm_and_si128(sy_bits_to_bytes(qh >> 16), sixteen));
+    }
+    r.q[0] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo8));
+    r.q[1] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(lo8, lo8)));
+    r.q[2] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi8));
+    r.q[3] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(hi8, hi8)));
+    return r;
+}
+
 /// Bytes 8c .. 8c + 7 of v (c < 4), zero- or sign-extended to 8 floats.
 SY_AI __m128i sy_part8(__m256i v, int c) {
     __m128i h = c >= 2 ? _mm256_extracti128_si256(v, 1) : _mm256_castsi256_si128(v);

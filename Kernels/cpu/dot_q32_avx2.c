@@ -1,7 +1,8 @@
 // AVX2 dot kernels for the 32-element block formats Q4_0, Q4_1, Q5_0 and Q8_0; the same scheme as
-// dot_q32_avx512.c with 8-lane vectors: one activation row → acc += (Σ q·x) · d per block, four
-// blocks per iteration into four accumulators, Q4_1's minimum as m · Σx from the precomputed
-// block sums; several rows → the block's 32 weights formed once, tiles of up to 4 rows.
+// dot_q32_avx512.c with 8-lane vectors: one activation row → acc += (Σ q·x) · d per block with the
+// quants unsigned as stored, four blocks per iteration into four accumulators, Q4_1's minimum and
+// Q4_0's and Q5_0's offsets (8, 16) through the precomputed block sums of x (m·Σx, −8·d·Σx,
+// −16·d·Σx); several rows → the block's 32 weights formed once, tiles of up to 4 rows.
 #include <immintrin.h>
 #include "kernels_internal.h"
 #pragma clang attribute push(__attribute__((target(SY_TARGET_AVX2))), apply_to = function)
@@ -36,7 +37,7 @@ SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, co
             float m0 = 0, m1 = 0;
 #define STEP(acc, macc, blk)                                                                      \
     do {                                                                                          \
-        sy_blk32_256 q = sy_decode32_256(f, row + (blk) * bb);                                    \
+        sy_blk32_256 q = sy_decode32u_256(f, row + (blk) * bb);                                   \
         const float *xb = x + 32 * (blk);                                                         \
         __m256 p = _mm256_mul_ps(q.q[0], _mm256_loadu_ps(xb));                                    \
         p = _mm256_fmadd_ps(q.q[1], _mm256_loadu_ps(xb + 8), p);                                  \
@@ -44,6 +45,7 @@ SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, co
         p = _mm256_fmadd_ps(q.q[3], _mm256_loadu_ps(xb + 24), p);                                 \
         acc = _mm256_fmadd_ps(p, _mm256_set1_ps(q.d), acc);                                       \
         if (f == SY_Q4_1) macc += q.m * xsum[blk];                                                \
+        else if (f != SY_Q8_0) macc += q.d * xsum[blk];                                           \
     } while (0)
             int64_t b = 0;
             for (; b + 4 <= nb; b += 4) {
@@ -54,7 +56,8 @@ SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, co
             }
             for (; b < nb; b++) STEP(a0, m0, b);
 #undef STEP
-            y[r] = sy_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + (m0 + m1);
+            float s = sy_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))), m = m0 + m1;
+            y[r] = f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
         }
         return;
     }

@@ -24,16 +24,23 @@ public final class WorkerPool: @unchecked Sendable {
         let pending = Atomic<Int>(0)
         let stopping = Atomic<Bool>(false)
         var job: ((Int) -> Void)?
-        var mutex = pthread_mutex_t()
-        var wake = pthread_cond_t()
+        // In memory of their own: pthread objects must not move (`&` on a stored property does
+        // not promise a stable address).
+        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         var sleeping = 0
-        init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&wake, nil) }
+        init() { pthread_mutex_init(mutex, nil); pthread_cond_init(wake, nil) }
+        // Runs once the pool and every worker thread have let go (workers hold `Shared` until they exit).
+        deinit {
+            pthread_cond_destroy(wake); pthread_mutex_destroy(mutex)
+            wake.deallocate(); mutex.deallocate()
+        }
 
         func signal() {
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             generation.add(1, ordering: .releasing)
-            if sleeping > 0 { pthread_cond_broadcast(&wake) }
-            pthread_mutex_unlock(&mutex)
+            if sleeping > 0 { pthread_cond_broadcast(wake) }
+            pthread_mutex_unlock(mutex)
         }
 
         func workerLoop(_ index: Int) {
@@ -49,11 +56,11 @@ public final class WorkerPool: @unchecked Sendable {
                     if spins & 1023 != 0 { continue }
                     if spins == 1024 { idleSince = clock.now }
                     if clock.now - idleSince < WorkerPool.spinLimit { continue }
-                    pthread_mutex_lock(&mutex)
+                    pthread_mutex_lock(mutex)
                     sleeping += 1
-                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wake, &mutex) }
+                    while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
                     sleeping -= 1
-                    pthread_mutex_unlock(&mutex)
+                    pthread_mutex_unlock(mutex)
                 }
                 seen = generation.load(ordering: .acquiring)
                 if stopping.load(ordering: .acquiring) { return }

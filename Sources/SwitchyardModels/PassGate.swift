@@ -17,34 +17,38 @@ import Darwin
 /// It blocks the calling thread: passes run on threads of their own (`Session.generate`), never on
 /// Swift's cooperative pool.
 final class PassGate: @unchecked Sendable {
-    // @unchecked: `nextTicket` and `serving` are only read and written with `mutex` held.
-    private var mutex = pthread_mutex_t()
-    private var turn = pthread_cond_t()
+    // @unchecked: `nextTicket` and `serving` are only read and written with `mutex` held. The
+    // pthread objects live in memory of their own: they must not move, and `&` on a stored
+    // property does not promise a stable address.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let turn = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var nextTicket = 0
     private var serving = 0
 
     init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&turn, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(turn, nil)
     }
 
     deinit {
-        pthread_cond_destroy(&turn)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(turn)
+        pthread_mutex_destroy(mutex)
+        turn.deallocate()
+        mutex.deallocate()
     }
 
     /// Runs `pass` once every pass that asked before has run, with no other pass running.
     func run<T>(_ pass: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         let ticket = nextTicket
         nextTicket += 1
-        while serving != ticket { pthread_cond_wait(&turn, &mutex) }
-        pthread_mutex_unlock(&mutex)
+        while serving != ticket { pthread_cond_wait(turn, mutex) }
+        pthread_mutex_unlock(mutex)
         defer {
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             serving += 1
-            pthread_cond_broadcast(&turn)
-            pthread_mutex_unlock(&mutex)
+            pthread_cond_broadcast(turn)
+            pthread_mutex_unlock(mutex)
         }
         return try pass()
     }

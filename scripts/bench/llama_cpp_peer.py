@@ -4,10 +4,11 @@ per line read from standard input, so the two runtimes alternate in one run.
 
     python llama_cpp_peer.py MODEL.gguf THREADS CONTEXT
 
-Each input line is a JSON object {"prompt": [token ids], "generate": N}; each output line is
+Each input line is a JSON object {"prompt": [token ids], "generate": N, "depth": D}; each output line is
 {"prefill_s": seconds for the prompt in one batch, "decode_s": seconds for N single-token steps,
 "first_token_s": prefill plus the first greedy pick}. Decode feeds greedy picks back one token at a
-time, as llama-bench's tg test does. The cache is cleared before each repetition.
+time, as llama-bench's tg test does, after the whole prompt, or (D below the prompt's length) from a
+cleared cache holding only its first D tokens. The cache is cleared before each repetition.
 
 llama.cpp runs with its defaults, runtime weight repacking included (its fast path on x86: Q4_K
 and Q4_0 weights go to integer kernels). The fidelity fixtures turn repacking off instead
@@ -40,10 +41,19 @@ def main(model_path: str, threads: int, context: int) -> None:
         token = int(np.argmax(last_logits(llm)))
         first = time.perf_counter()
         prefill = first - start
+        depth = request.get("depth", len(prompt))
+        if depth < len(prompt):
+            llm.reset()
+            if depth > 0:
+                llm.eval(prompt[:depth])
+            token = prompt[depth]
+            first_decode = time.perf_counter()
+        else:
+            first_decode = first
         for _ in range(steps):
             llm.eval([token])
             token = int(np.argmax(last_logits(llm)))
-        decode = time.perf_counter() - first
+        decode = time.perf_counter() - first_decode
         print(json.dumps({"prefill_s": prefill, "decode_s": decode, "first_token_s": first - start}), flush=True)
 
 

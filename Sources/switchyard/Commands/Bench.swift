@@ -31,8 +31,14 @@ struct Bench: ParsableCommand {
     var threads = BackendOptions.defaultThreads
     @Option(name: [.customShort("o"), .long], help: "md or json.")
     var output = OutputFormat.md
-    @Flag(name: .customLong("vs-llama-cpp"), help: "Also run llama.cpp (llama-cpp-python, plain CPU build) on the same file, tokens and threads, alternating repetitions.")
+    @Option(name: .customLong("depth"), help: "Tokens in the cache when decode starts (default: the prompt, which decode continues; 0: an empty cache, as llama-bench's tg test).")
+    var depth: Int?
+    @Flag(name: .customLong("vs-llama-cpp"), help: "Also run llama.cpp's own llama-bench (native CPU build) on the same file, token counts and threads, alternating repetitions.")
     var vsLlamaCpp = false
+    @Option(name: .customLong("llama-bench"), help: "The llama-bench executable (default: .llama-bench/build/bin/llama-bench, built by scripts/setup-llama-cpp.sh).")
+    var llamaBench: String?
+    @Flag(name: .customLong("vs-llama-cpp-python"), help: "Also run llama.cpp through its Python binding (llama-cpp-python), same tokens, alternating repetitions.")
+    var vsLlamaCppPython = false
     @Option(name: .customLong("llama-python"), help: "The Python that has llama-cpp-python (default: .venv-llama/bin/python, made by scripts/setup-llama-cpp.sh).")
     var llamaPython = ".venv-llama/bin/python"
     @Option(name: .long, help: "Draw the figures into this SVG file.")
@@ -40,6 +46,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         if promptTokens < 1 || generate < 1 || repetitions < 1 || threads < 1 { throw ValidationError("-p, -n, -r and -t must be at least 1") }
+        if let depth, depth < 0 || depth > promptTokens { throw ValidationError("--depth must be between 0 and -p (\(promptTokens))") }
     }
 
     func run() throws {
@@ -48,6 +55,7 @@ struct Bench: ParsableCommand {
         let options = BackendOptions(threads: threads, device: device)
         let names = policies.isEmpty && backends.isEmpty ? ["auto"] : policies + backends
         let prompt = BenchPrompt.tokens(loaded, count: promptTokens)
+        let depth = self.depth ?? promptTokens
         let context = promptTokens + generate + 1
         guard context <= loaded.architecture.trainedContextLength else {
             throw ValidationError("-p + -n = \(context) exceeds the model's context of \(loaded.architecture.trainedContextLength)")
@@ -59,11 +67,15 @@ struct Bench: ParsableCommand {
             let engine = try Engine(model: loaded, backends: try registry.backends(for: policy, options: options), policy: policy,
                                     contextLength: context, batchSize: max(promptTokens, 1))
             runners.append(SwitchyardRunner(label: name == policy.description ? name : "\(name) (\(policy))", engine: engine, prompt: prompt,
-                                            generate: generate, profiled: !noProfile))
+                                            generate: generate, depth: depth, profiled: !noProfile))
         }
         if vsLlamaCpp {
+            runners.append(try LlamaBenchRunner(executable: llamaBench ?? BenchPaths.llamaBench, modelPath: loaded.path, threads: threads,
+                                                promptTokens: promptTokens, generate: generate, depth: depth))
+        }
+        if vsLlamaCppPython {
             runners.append(try LlamaCppRunner(python: llamaPython, modelPath: loaded.path, threads: threads, context: context,
-                                              prompt: prompt, generate: generate))
+                                              prompt: prompt, generate: generate, depth: depth))
         }
 
         var progress = Progress(total: (repetitions + 1) * runners.count)
@@ -77,7 +89,7 @@ struct Bench: ParsableCommand {
         progress.clear()
         runners.forEach { $0.finish() }
 
-        let report = BenchReport(model: loaded, promptTokens: promptTokens, generate: generate, repetitions: repetitions,
+        let report = BenchReport(model: loaded, promptTokens: promptTokens, generate: generate, depth: depth, repetitions: repetitions,
                                  threads: threads, runners: runners)
         print(output == .md ? report.markdown : report.json)
         if let svg { try BenchChart(report: report).write(to: svg) }
@@ -128,6 +140,9 @@ final class SwitchyardRunner: BenchRunner {
     let engine: Engine
     let prompt: [Int32]
     let generate: Int
+    /// Tokens in the cache when decode starts: all of the prompt (decode continues it), or a fresh
+    /// session holding only its first `depth` tokens, prefilled before the decode clock starts.
+    let depth: Int
     let prefill = OpProfile(), decode = OpProfile()
     private var warmedUp = false
     private var decodeActivity: [String: Int] = [:]
@@ -135,8 +150,8 @@ final class SwitchyardRunner: BenchRunner {
 
     let profiled: Bool
 
-    init(label: String, engine: Engine, prompt: [Int32], generate: Int, profiled: Bool) {
-        self.engine = engine; self.prompt = prompt; self.generate = generate; self.profiled = profiled
+    init(label: String, engine: Engine, prompt: [Int32], generate: Int, depth: Int, profiled: Bool) {
+        self.engine = engine; self.prompt = prompt; self.generate = generate; self.depth = depth; self.profiled = profiled
         super.init(label: label)
     }
 
@@ -148,11 +163,19 @@ final class SwitchyardRunner: BenchRunner {
         var logits = try session.forward(prompt, logits: .last)
         let prefilled = clock.now
         var token = argmax(logits)
-        let firstToken = clock.now
-        session.profile = warmedUp && profiled ? decode : nil
+        var firstToken = clock.now
+        let firstTokenSeconds = (firstToken - start).seconds
+        var decoding = session
+        if depth < prompt.count {
+            decoding = engine.makeSession()
+            if depth > 0 { _ = try decoding.forward(Array(prompt[..<depth]), logits: .last) }
+            token = prompt[depth]
+            firstToken = clock.now
+        }
+        decoding.profile = warmedUp && profiled ? decode : nil
         let before = activity()
         for _ in 0..<generate {
-            logits = try session.forward([token], logits: .last)
+            logits = try decoding.forward([token], logits: .last)
             token = argmax(logits)
         }
         let end = clock.now
@@ -164,7 +187,7 @@ final class SwitchyardRunner: BenchRunner {
             decodedTokens += generate
         }
         warmedUp = true
-        return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: (firstToken - start).seconds,
+        return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: firstTokenSeconds,
                            decodeSeconds: (end - firstToken).seconds)
     }
 
@@ -198,56 +221,6 @@ final class SwitchyardRunner: BenchRunner {
     }
 
     private func argmax(_ logits: HostTensor) -> Int32 { Sampler.argmax(UnsafeBufferPointer(logits.storage)) }
-}
-
-/// llama.cpp through `scripts/bench/llama_cpp_peer.py`, loaded once, one repetition per request.
-final class LlamaCppRunner: BenchRunner {
-    let process: LineProcess
-    let request: String
-
-    init(python: String, modelPath: String, threads: Int, context: Int, prompt: [Int32], generate: Int) throws {
-        let script = BenchPaths.peerScript
-        guard access(python, X_OK) == 0 else {
-            throw ValidationError("no Python with llama-cpp-python at \(python): run scripts/setup-llama-cpp.sh or pass --llama-python")
-        }
-        process = try LineProcess([python, script, modelPath, String(threads), String(context)])
-        request = "{\"prompt\": [\(prompt.map(String.init).joined(separator: ","))], \"generate\": \(generate)}"
-        guard let ready = process.readLine(), ready.contains("ready") else { throw ValidationError("llama.cpp peer did not start (\(script))") }
-        let version = ready.split(separator: "\"").dropLast().last.map(String.init) ?? "?"
-        super.init(label: "llama.cpp (llama-cpp-python \(version), CPU)")
-    }
-
-    override func measure() throws -> BenchSample {
-        process.send(request)
-        guard let line = process.readLine(), let prefill = Self.number("prefill_s", line), let decode = Self.number("decode_s", line),
-              let first = Self.number("first_token_s", line) else { throw ValidationError("llama.cpp peer gave no result") }
-        return BenchSample(prefillSeconds: prefill, firstTokenSeconds: first, decodeSeconds: decode)
-    }
-
-    override func finish() { process.finish() }
-
-    /// The number after `"key":` in a one-line JSON object.
-    static func number(_ key: String, _ line: String) -> Double? {
-        guard let range = line.range(of: "\"\(key)\":") else { return nil }
-        let rest = line[range.upperBound...].drop { $0 == " " }
-        return Double(rest.prefix { "0123456789.eE-+".contains($0) })
-    }
-}
-
-enum BenchPaths {
-    /// The peer script, beside the tool's source tree (the tool runs from the repository).
-    static var peerScript: String {
-        let candidates = ["scripts/bench/llama_cpp_peer.py", executableDirectory + "/../../scripts/bench/llama_cpp_peer.py"]
-        return candidates.first { access($0, R_OK) == 0 } ?? candidates[0]
-    }
-
-    static var executableDirectory: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return "." }
-        let path = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-    }
 }
 
 /// A one-line progress indicator on a terminal (nothing when standard error is not one).

@@ -19,12 +19,14 @@ struct BenchReport {
 
     let modelName: String, modelPath: String
     let promptTokens: Int, generate: Int, repetitions: Int, threads: Int
+    /// Tokens in the cache when decode starts.
+    let depth: Int
     let rows: [Row]
     let peakRSSBytes: Int
     let cpuTier: String
 
-    init(model: Model, promptTokens: Int, generate: Int, repetitions: Int, threads: Int, runners: [BenchRunner]) {
-        modelName = model.name; modelPath = model.path
+    init(model: Model, promptTokens: Int, generate: Int, depth: Int, repetitions: Int, threads: Int, runners: [BenchRunner]) {
+        modelName = model.name; modelPath = model.path; self.depth = depth
         self.promptTokens = promptTokens; self.generate = generate; self.repetitions = repetitions; self.threads = threads
         rows = runners.map { r in
             let decodeRates = r.samples.map { Double(generate) / $0.decodeSeconds }
@@ -66,7 +68,7 @@ struct BenchReport {
 
     var markdown: String {
         var lines = [
-            "model: \(modelName) (\(modelPath)); prompt \(promptTokens) tokens, then \(generate) generated; \(threads) threads; median (min–max) of \(repetitions) repetitions; SIMD tier \(cpuTier)",
+            "model: \(modelName) (\(modelPath)); prompt \(promptTokens) tokens, then \(generate) generated\(depth == promptTokens ? "" : " from \(depth) tokens in the cache"); \(threads) threads; median (min–max) of \(repetitions) repetitions; SIMD tier \(cpuTier)",
             "",
             "| runtime | prefill tok/s | decode tok/s | time to first token ms | decode GB/s | prefill vs llama.cpp | decode vs llama.cpp |",
             "| --- | --- | --- | --- | --- | --- | --- |",
@@ -104,7 +106,7 @@ struct BenchReport {
             let profile = row.profile.map { "{\"phase\": \"\($0.phase)\", \"op\": \"\($0.key.kind.rawValue)\", \"backend\": \(JSON.string($0.key.backend)), \"seconds\": \(JSON.number($0.seconds))}" }
             return "{\"runtime\": \(JSON.string(row.label)), \"prefill_tok_s\": \(stat(row.prefill)), \"decode_tok_s\": \(stat(row.decode)), \"first_token_ms\": \(stat(row.firstTokenMs)), \"decode_gb_s\": \(row.decodeGBps.map(stat) ?? "null"), \"profile_seconds_per_repetition\": [\(profile.joined(separator: ", "))], \"activity_per_decode_token\": {\(row.activity.sorted { $0.key < $1.key }.map { "\(JSON.string($0.key)): \(JSON.number($0.value))" }.joined(separator: ", "))}}"
         }
-        return "{\"model\": \(JSON.string(modelName)), \"path\": \(JSON.string(modelPath)), \"prompt_tokens\": \(promptTokens), \"generated_tokens\": \(generate), \"repetitions\": \(repetitions), \"threads\": \(threads), \"cpu_tier\": \(JSON.string(cpuTier)), \"peak_rss_bytes\": \(peakRSSBytes), \"runtimes\": [\n  \(rowsJSON.joined(separator: ",\n  "))\n]}"
+        return "{\"model\": \(JSON.string(modelName)), \"path\": \(JSON.string(modelPath)), \"prompt_tokens\": \(promptTokens), \"generated_tokens\": \(generate), \"decode_depth\": \(depth), \"repetitions\": \(repetitions), \"threads\": \(threads), \"cpu_tier\": \(JSON.string(cpuTier)), \"peak_rss_bytes\": \(peakRSSBytes), \"runtimes\": [\n  \(rowsJSON.joined(separator: ",\n  "))\n]}"
     }
 }
 

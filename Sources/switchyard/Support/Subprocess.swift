@@ -56,11 +56,21 @@ final class LineProcess {
         return line
     }
 
-    /// Closes its input and waits for it to exit.
-    func finish() {
+    /// Closes its input and waits for it to exit; returns its exit status (−1 if a signal ended it).
+    @discardableResult
+    func finish() -> Int32 {
         fclose(input)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         fclose(output)
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : -1
+    }
+
+    /// Runs `arguments` to the end (it must not wait for standard input); its exit status and output.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = try LineProcess(arguments)
+        var lines: [String] = []
+        while let line = process.readLine() { lines.append(line) }
+        return (process.finish(), lines.joined(separator: "\n"))
     }
 }
