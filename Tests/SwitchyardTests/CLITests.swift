@@ -175,6 +175,24 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).contains("decode tok/s"))
     }
 
+    /// `--depth 0` decodes from an empty cache (llama-bench's tg test) in a fresh session; a depth past
+    /// the prompt and a missing llama-bench are errors that name the problem.
+    func testBenchDecodesFromAChosenDepthAndNamesAMissingPeer() throws {
+        _ = try TestModels.open(TestModels.smollm2Path)
+        let r = try run(["bench", "-m", "smollm2", "--policy", "blas", "-p", "16", "-n", "4", "-r", "1", "-t", "2", "--depth", "0", "-o", "json", "--no-profile"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["decode_depth"] as? Int, 0)
+        let runtimes = try XCTUnwrap(report["runtimes"] as? [[String: Any]])
+        XCTAssertGreaterThan((runtimes.first?["decode_tok_s"] as? [String: Double])?["median"] ?? 0, 0)
+        let deep = try run(["bench", "-m", "smollm2", "-p", "16", "-n", "4", "--depth", "17"])
+        XCTAssertNotEqual(deep.status, 0)
+        XCTAssertTrue(deep.stderr.contains("--depth must be between 0 and -p (16)"), deep.stderr)
+        let peer = try run(["bench", "-m", "smollm2", "-p", "16", "-n", "4", "-r", "1", "--vs-llama-cpp", "--llama-bench", "/nonexistent/llama-bench"])
+        XCTAssertNotEqual(peer.status, 0)
+        XCTAssertTrue(peer.stderr.contains("no llama-bench at /nonexistent/llama-bench"), peer.stderr)
+    }
+
     func testCheckComparesTwoPoliciesOpByOp() throws {
         _ = try TestModels.open(TestModels.smollm2Path)
         let text = try temporaryText("The railway yard sorts cars by destination, one at a time.")
