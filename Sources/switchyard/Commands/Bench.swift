@@ -163,15 +163,14 @@ final class SwitchyardRunner: BenchRunner {
         var logits = try session.forward(prompt, logits: .last)
         let prefilled = clock.now
         var token = argmax(logits)
-        var firstToken = clock.now
-        let firstTokenSeconds = (firstToken - start).seconds
+        let firstToken = clock.now
         var decoding = session
         if depth < prompt.count {
             decoding = engine.makeSession()
             if depth > 0 { _ = try decoding.forward(Array(prompt[..<depth]), logits: .last) }
             token = prompt[depth]
-            firstToken = clock.now
         }
+        let decodeStart = clock.now
         decoding.profile = warmedUp && profiled ? decode : nil
         let before = activity()
         for _ in 0..<generate {
@@ -187,8 +186,8 @@ final class SwitchyardRunner: BenchRunner {
             decodedTokens += generate
         }
         warmedUp = true
-        return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: firstTokenSeconds,
-                           decodeSeconds: (end - firstToken).seconds)
+        return BenchSample(prefillSeconds: (prefilled - start).seconds, firstTokenSeconds: (firstToken - start).seconds,
+                           decodeSeconds: (end - decodeStart).seconds)
     }
 
     /// Every backend's activity counters, keyed "backend counter".
