@@ -6,7 +6,7 @@
 #include <strings.h>
 #include "kernels_internal.h"
 
-#define SY_TABLE(tier, vtier)                                                                     \
+#define SY_TABLE(tier, vtier, gemm_scratch, gemm)                                                \
     static const sy_kernel_table table_##tier = {                                                 \
         #tier,                                                                                    \
         {sy_rows_f32_##tier, sy_rows_f16_##tier, sy_rows_bf16_##tier, sy_rows_q4_0_##tier,        \
@@ -18,11 +18,13 @@
         sy_sums32_##tier, sy_dot_f32_##tier, sy_axpy_f32_##tier, sy_scale_f32_##tier,             \
         {sy_unary_f32_##vtier, sy_binary_f32_##vtier, sy_softmax_numerators_f32_##vtier,          \
          sy_attention_scores_##vtier, sy_attention_values_##vtier},                               \
+        gemm_scratch, gemm,                                                                       \
     };
 
-SY_TABLE(scalar, scalar)
-SY_TABLE(avx2, avx2)
-SY_TABLE(avx512, avx2)
+// Only the AVX-512 tier has a GEMM of its own; the others leave large products to OpenBLAS.
+SY_TABLE(scalar, scalar, NULL, NULL)
+SY_TABLE(avx2, avx2, NULL, NULL)
+SY_TABLE(avx512, avx2, sy_gemm_nt_scratch_avx512, sy_gemm_nt_avx512)
 
 static const sy_kernel_table *current;   // accessed atomically
 
@@ -66,6 +68,17 @@ void sy_force_tier(const char *tier) {
 }
 
 const char *sy_cpu_tier(void) { return kernels()->name; }
+
+int64_t sy_gemm_nt_scratch(int64_t m, int64_t k) {
+    const sy_kernel_table *t = kernels();
+    return t->gemm_scratch && m > 0 && k > 0 ? t->gemm_scratch(m, k) : 0;
+}
+
+void sy_gemm_nt(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
+                float *y, int64_t ldy, float *scratch) {
+    const sy_kernel_table *t = kernels();
+    if (t->gemm && n > 0 && m > 0 && k > 0) t->gemm(n, m, k, x, ldx, w, ldw, y, ldy, scratch);
+}
 
 int64_t sy_block_elements(sy_format f) {
     return f == SY_Q4_K || f == SY_Q6_K ? 256 : f >= SY_Q4_0 ? 32 : 1;

@@ -48,6 +48,10 @@ typedef struct {
     void (*axpy)(float a, const float *x, float *y, int64_t n);
     void (*scale)(float a, float *y, int64_t n);
     sy_vector_table vector;
+    /// The tier's own f32 GEMM (`sy_gemm_nt`) and its scratch size, or NULL where it has none.
+    int64_t (*gemm_scratch)(int64_t m, int64_t k);
+    void (*gemm)(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
+                 float *y, int64_t ldy, float *scratch);
 } sy_kernel_table;
 
 // Loads of little-endian fields at any alignment (x86 is little-endian).
@@ -129,6 +133,9 @@ static inline void sy_q4k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
 SY_DECLARE_TIER(scalar)
 SY_DECLARE_TIER(avx2)
 SY_DECLARE_TIER(avx512)
+int64_t sy_gemm_nt_scratch_avx512(int64_t m, int64_t k);
+void sy_gemm_nt_avx512(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
+                       float *y, int64_t ldy, float *scratch);
 
 // The vector functions exist twice: scalar, and AVX2+FMA (which the AVX-512 tier uses too: their
 // rows are a head or a hidden state, a few hundred floats, where 16 lanes gain nothing measurable).

@@ -9,7 +9,7 @@ import SwitchyardBLAS
 /// instruction-set tier this CPU has (scalar, AVX2, AVX-512, forced with `sy_force_tier`):
 ///
 /// - `sy_dequantize_row` equals `Dequantize.row` bit for bit;
-/// - `sy_matvec` and `sy_matmul_rows` equal `Dequantize.row` + a float64 dot product within
+/// - `sy_matvec`, `sy_matmul_rows` and `sy_gemm_nt` equal `Dequantize.row` + a float64 dot product within
 ///   1e-5 · Σ|w·x| per output, write exactly the rows they are given and nothing else;
 ///
 /// on random valid blocks of every format and many shapes, and on real tensors of both models.
@@ -95,6 +95,47 @@ final class CPUKernelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// `sy_gemm_nt` (the AVX-512 tier's own prefill GEMM) against float64 on shapes around its
+    /// register tile (12 rows × 32 columns) and its k blocks (at most 384): every output within
+    /// 1e-5 · Σ|w·x|, nothing outside the n × m block written. Tiers without one say so (scratch 0)
+    /// and write nothing.
+    func testGemmMatchesFloat64OnManyShapes() {
+        var rng = SeededGenerator(seed: 0x5EED_0007)
+        var ran = 0
+        for tier in Self.tiers {
+            sy_force_tier(tier)
+            for (n, m, k) in [(1, 1, 1), (12, 32, 384), (13, 33, 385), (5, 17, 7), (37, 70, 640), (24, 16, 1000),
+                              (11, 31, 769), (9, 64, 2049), (40, 5, 3)] {
+                let ldx = k + 3, ldw = k + 1, ldy = m + 2
+                let x = (0 ..< n * ldx).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+                let w = (0 ..< m * ldw).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                let sentinel = Float(bitPattern: 0x7FC0_1234)
+                var y = [Float](repeating: sentinel, count: n * ldy)
+                let scratchCount = Int(sy_gemm_nt_scratch(Int64(m), Int64(k)))
+                var scratch = [Float](repeating: .nan, count: max(scratchCount, 1))
+                sy_gemm_nt(Int64(n), Int64(m), Int64(k), x, Int64(ldx), w, Int64(ldw), &y, Int64(ldy), &scratch)
+                guard scratchCount > 0 else {
+                    XCTAssertTrue(y.allSatisfy { $0.bitPattern == sentinel.bitPattern }, "\(tier): no GEMM, nothing written")
+                    continue
+                }
+                ran += 1
+                for i in 0 ..< n {
+                    for r in 0 ..< ldy {
+                        let got = y[i * ldy + r]
+                        guard r < m else {
+                            XCTAssertEqual(got.bitPattern, sentinel.bitPattern, "\(tier) n=\(n) m=\(m) k=\(k): y[\(i)][\(r)] written")
+                            continue
+                        }
+                        let (exact, magnitude) = Self.dot(w, r * ldw, x, i * ldx, k)
+                        XCTAssertLessThanOrEqual(abs(Double(got) - exact), 1e-5 * magnitude,
+                                                 "\(tier) n=\(n) m=\(m) k=\(k): y[\(i)][\(r)] = \(got), want \(exact)")
+                    }
+                }
+            }
+        }
+        if Self.tiers.contains("avx512") { XCTAssertGreaterThan(ran, 0, "the AVX-512 tier has its GEMM") }
     }
 
     /// All tiers agree on a product whose activations are all zero but one, and on empty ranges.

@@ -4,7 +4,8 @@ import SwitchyardCPUKernels
 
 /// `matmul`: out = x · Wᵀ. Up to `smallBatch` rows (decode), the SIMD kernel streams each weight
 /// row once from the file's blocks and dots it with every activation row, rows split across
-/// threads. Larger batches (prefill) dequantize the weight in chunks to f32 and call `sgemm`.
+/// threads. Larger batches (prefill) dequantize the weight in chunks to f32 and multiply them with
+/// the AVX-512 tier's own GEMM (`sy_gemm_nt`) or, on other tiers, OpenBLAS's `sgemm`.
 struct MatmulKernel: BLASKernel {
     /// Activation rows up to which the streaming kernel beats dequantize + sgemm.
     static let smallBatch = 8
@@ -32,15 +33,23 @@ struct MatmulKernel: BLASKernel {
             return
         }
         // Each thread takes a share of the weight's rows (output columns): dequantizes them a chunk
-        // at a time into its own scratch and multiplies with a single-threaded sgemm.
+        // at a time into its own scratch and multiplies single-threaded, with the SIMD tier's own
+        // GEMM where it has one (AVX-512: OpenBLAS's kernel choice may be pinned to a 256-bit one),
+        // else OpenBLAS's sgemm.
         backend.pool.parallelFor(m, minimumPerThread: 16) { share in
             let chunkRows = max(1, min(share.count, Self.chunkElements / k))
-            backend.scratch.with(chunkRows * k) { scratch in
+            let packing = sy_gemm_nt_scratch(Int64(chunkRows), Int64(k))
+            backend.scratch.with(chunkRows * k + Int(packing)) { scratch in
                 for start in stride(from: share.lowerBound, to: share.upperBound, by: chunkRows) {
                     let rows = min(chunkRows, share.upperBound - start)
                     w.dequantize(rows: start..<(start + rows), into: scratch)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(k),
-                                1, xp, Int32(k), scratch, Int32(k), 0, yp + start, Int32(m))
+                    if packing > 0 {
+                        sy_gemm_nt(Int64(n), Int64(rows), Int64(k), xp, Int64(k), scratch, Int64(k), yp + start, Int64(m),
+                                   scratch + chunkRows * k)
+                    } else {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(k),
+                                    1, xp, Int32(k), scratch, Int32(k), 0, yp + start, Int32(m))
+                    }
                 }
             }
         }

@@ -54,6 +54,16 @@ void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
 /// fused multiply-adds). `src` needs no alignment.
 void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst);
 
+/// Floats of scratch memory `sy_gemm_nt` needs for `m` weight rows of length `k`, or 0 when the
+/// tier in use has no GEMM of its own (then use BLAS's sgemm).
+int64_t sy_gemm_nt_scratch(int64_t m, int64_t k);
+
+/// y[i * ldy + r] = Σ_j x[i * ldx + j] · w[r * ldw + j] for i < n, r < m: a many-row product in f32
+/// with f32 accumulation (fused multiply-adds, k summed in blocks), for prefill. `scratch` holds at
+/// least `sy_gemm_nt_scratch(m, k)` floats; does nothing where that is 0.
+void sy_gemm_nt(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
+                float *y, int64_t ldy, float *scratch);
+
 /// Σ a[i] · b[i] over i < n (f32, fused multiply-adds, several partial sums).
 float sy_dot_f32(const float *a, const float *b, int64_t n);
 /// y[i] += a · x[i] for i < n (one fused multiply-add per element).
