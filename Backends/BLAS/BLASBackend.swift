@@ -9,8 +9,21 @@ import Synchronization
 /// Sendable: segments run one at a time under `passes` (its worker pool takes one job at a time);
 /// its caches (RoPE tables, scratch buffers) are behind locks; weights are read-only.
 public final class BLASBackend: Backend, @unchecked Sendable {
-    public let name = "blas"
+    /// How decode's matrix-vector products take their activations.
+    public enum Activations: String, Sendable {
+        /// f32 as they are: the products agree with the reference to f32 rounding (the default).
+        case f32
+        /// Quantized to int16 per 32-element block for the 32-element block formats (Q4_0, Q4_1,
+        /// Q5_0, Q8_0) on the AVX2 and AVX-512 tiers; other formats and prefill stay f32. Each
+        /// activation is off by at most 1/65,534 of its block's largest magnitude
+        /// (`sy_matvec_i16`); the agreement this costs end to end is in docs/benchmarks.md.
+        case int16
+    }
+
+    public let name: String
     public let unit = ComputeUnit.cpu
+    /// The numerics mode of decode's matrix-vector products.
+    public let activations: Activations
     let pool: WorkerPool
     let ropeTables = RopeTableCache()
     /// Per-call working memory of the kernels, reused across ops and passes.
@@ -37,8 +50,13 @@ public final class BLASBackend: Backend, @unchecked Sendable {
         .rows: RowsKernel(),
     ]
 
-    /// - Parameter threads: threads for the SIMD kernels and the sgemm calls.
-    public init(threads: Int = BackendOptions.defaultThreads) {
+    /// - Parameters:
+    ///   - threads: threads for the SIMD kernels and the sgemm calls.
+    ///   - activations: the numerics mode of decode's matrix-vector products; `.int16` names the
+    ///     backend `blas-int16`.
+    public init(threads: Int = BackendOptions.defaultThreads, activations: Activations = .f32) {
+        self.activations = activations
+        name = activations == .f32 ? "blas" : "blas-int16"
         pool = WorkerPool(threads: threads)
         // OpenBLAS's own threads busy-wait after each call and would fight the worker pool (and
         // any other process) for the cores; each pool thread calls a single-threaded sgemm on its
@@ -50,6 +68,12 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     public static let registration = BackendRegistration(
         name: "blas", unit: .cpu, summary: "OpenBLAS sgemm + SIMD kernels (f32 activations), all cores"
     ) { BLASBackend(threads: $0.threads) }
+
+    /// The same backend with int16 activations in decode's matrix-vector products (a numerics mode:
+    /// compare it with `switchyard check --policy blas --policy blas-int16 --batch 1`).
+    public static let int16Registration = BackendRegistration(
+        name: "blas-int16", unit: .cpu, summary: "the BLAS backend with int16 activations in decode's Q4_0/Q4_1/Q5_0/Q8_0 products"
+    ) { BLASBackend(threads: $0.threads, activations: .int16) }
 
     /// The instruction set the SIMD kernels use here ("avx512", "avx2" or "scalar").
     public static var cpuTier: String { String(cString: sy_cpu_tier()) }

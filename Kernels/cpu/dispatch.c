@@ -6,7 +6,7 @@
 #include <strings.h>
 #include "kernels_internal.h"
 
-#define SY_TABLE(tier, vtier, gemm_scratch, gemm)                                                \
+#define SY_TABLE(tier, vtier, i16, gemm_scratch, gemm)                                             \
     static const sy_kernel_table table_##tier = {                                                 \
         #tier,                                                                                    \
         {sy_rows_f32_##tier, sy_rows_f16_##tier, sy_rows_bf16_##tier, sy_rows_q4_0_##tier,        \
@@ -18,13 +18,20 @@
         sy_sums32_##tier, sy_dot_f32_##tier, sy_axpy_f32_##tier, sy_scale_f32_##tier,             \
         {sy_unary_f32_##vtier, sy_binary_f32_##vtier, sy_softmax_numerators_f32_##vtier,          \
          sy_attention_scores_##vtier, sy_attention_values_##vtier},                               \
-        gemm_scratch, gemm,                                                                       \
+        i16, gemm_scratch, gemm,                                                                  \
     };
 
+// The int16-activation kernels exist for the 32-element block formats, in AVX2.
+static const sy_i16_table i16_avx2 = {
+    sy_quantize_i16_avx2,
+    {NULL, NULL, NULL, sy_rows_i16_q4_0_avx2, sy_rows_i16_q4_1_avx2, sy_rows_i16_q5_0_avx2,
+     sy_rows_i16_q8_0_avx2, NULL, NULL},
+};
+
 // Only the AVX-512 tier has a GEMM of its own; the others leave large products to OpenBLAS.
-SY_TABLE(scalar, scalar, NULL, NULL)
-SY_TABLE(avx2, avx2, NULL, NULL)
-SY_TABLE(avx512, avx2, sy_gemm_nt_scratch_avx512, sy_gemm_nt_avx512)
+SY_TABLE(scalar, scalar, NULL, NULL, NULL)
+SY_TABLE(avx2, avx2, &i16_avx2, NULL, NULL)
+SY_TABLE(avx512, avx2, &i16_avx2, sy_gemm_nt_scratch_avx512, sy_gemm_nt_avx512)
 
 static const sy_kernel_table *current;   // accessed atomically
 
@@ -139,6 +146,36 @@ void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
                        y + i0 * ldy, ldy, r, r1);
         }
     }
+}
+
+int sy_has_i16(sy_format f) {
+    const sy_kernel_table *t = kernels();
+    return (unsigned)f < SY_FORMAT_COUNT && t->i16 && t->i16->rows[f];
+}
+
+void sy_matvec_i16(sy_format f, const void *w, size_t row_bytes, int64_t k,
+                   const float *x, float *y, int64_t row_begin, int64_t row_end) {
+    if (!sy_has_i16(f) || k <= 0 || k % 32 || row_end <= row_begin) {
+        sy_matvec(f, w, row_bytes, k, x, y, row_begin, row_end);
+        return;
+    }
+    const sy_kernel_table *t = kernels();
+    int16_t stack_q[8192];
+    float stack_f[512];
+    int64_t blocks = k / 32;
+    int small = k <= 8192;
+    int16_t *q = small ? stack_q : malloc((size_t)k * sizeof(int16_t));
+    float *scales = small ? stack_f : malloc((size_t)blocks * 2 * sizeof(float));
+    if (!q || !scales) {   // out of memory: the f32 kernels need no buffers past 4 KiB
+        if (!small) { free(q); free(scales); }
+        sy_matvec(f, w, row_bytes, k, x, y, row_begin, row_end);
+        return;
+    }
+    float *sums = scales + blocks;
+    t->i16->quantize(x, k, q, scales);
+    if (needs_sums(f)) t->sums32(x, k, sums);
+    t->i16->rows[f]((const uint8_t *)w, row_bytes, k, q, scales, sums, y, row_begin, row_end);
+    if (!small) { free(q); free(scales); }
 }
 
 void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst) {

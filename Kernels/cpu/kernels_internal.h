@@ -27,6 +27,18 @@ typedef void (*sy_rows_fn)(const uint8_t *w, size_t row_bytes, int64_t k,
 /// Bit-exact dequantization of k elements.
 typedef void (*sy_dequant_fn)(const uint8_t *src, int64_t k, float *dst);
 
+/// y[r] = Σ_j W[r][j] · x[j] for r in [r0, r1) with x given as int16 per 32-element block:
+/// x[32b + j] ≈ xq[32b + j] · xscale[b]. `xsum` as for sy_rows_fn (exact f32 block sums of x).
+typedef void (*sy_rows_i16_fn)(const uint8_t *w, size_t row_bytes, int64_t k, const int16_t *xq,
+                               const float *xscale, const float *xsum, float *y, int64_t r0, int64_t r1);
+
+/// The int16-activation kernels of a tier (dot_i16_*.c): x's quantizer and, per format, a one-row
+/// product (NULL for formats without one).
+typedef struct {
+    void (*quantize)(const float *x, int64_t k, int16_t *q, float *scales);
+    sy_rows_i16_fn rows[SY_FORMAT_COUNT];
+} sy_i16_table;
+
 /// The f32 vector functions of a tier (vector_*.c): the activations, softmax and decode attention.
 typedef struct {
     void (*unary)(sy_unary_op, float, const float *, float *, int64_t);
@@ -48,6 +60,8 @@ typedef struct {
     void (*axpy)(float a, const float *x, float *y, int64_t n);
     void (*scale)(float a, float *y, int64_t n);
     sy_vector_table vector;
+    /// The tier's int16-activation kernels, or NULL where it has none.
+    const sy_i16_table *i16;
     /// The tier's own f32 GEMM (`sy_gemm_nt`) and its scratch size, or NULL where it has none.
     int64_t (*gemm_scratch)(int64_t m, int64_t k);
     void (*gemm)(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
@@ -133,6 +147,14 @@ static inline void sy_q4k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8])
 SY_DECLARE_TIER(scalar)
 SY_DECLARE_TIER(avx2)
 SY_DECLARE_TIER(avx512)
+void sy_quantize_i16_avx2(const float *x, int64_t k, int16_t *q, float *scales);
+#define SY_DECLARE_I16(name)                                                                      \
+    void sy_rows_i16_##name##_avx2(const uint8_t *, size_t, int64_t, const int16_t *, const float *, \
+                                   const float *, float *, int64_t, int64_t);
+SY_DECLARE_I16(q4_0)
+SY_DECLARE_I16(q4_1)
+SY_DECLARE_I16(q5_0)
+SY_DECLARE_I16(q8_0)
 int64_t sy_gemm_nt_scratch_avx512(int64_t m, int64_t k);
 void sy_gemm_nt_avx512(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
                        float *y, int64_t ldy, float *scratch);

@@ -9,6 +9,7 @@ enum BackendCatalog {
     static let registry = BackendRegistry([
         ReferenceBackend.registration,
         BLASBackend.registration,
+        BLASBackend.int16Registration,
         VulkanBackend.registration,
         AcceleratorBackend.registration,
     ])

@@ -97,6 +97,73 @@ final class CPUKernelTests: XCTestCase {
         }
     }
 
+    /// `sy_matvec_i16` (the int16-activation numerics mode) against float64 with the bound its
+    /// quantization derives: the kernel's error is Σ_j (d·q_j)·(x̂_j − x_j), x̂ the int16-rounded
+    /// activations (emulated here), plus f32 rounding; a wrong block, scale or offset is far outside
+    /// it. A NaN in x still poisons every output; formats without an int16 kernel give exactly
+    /// `sy_matvec`'s result.
+    func testMatvecInt16StaysWithinItsQuantizationBound() {
+        var rng = SeededGenerator(seed: 0x5EED_0008)
+        for tier in Self.tiers {
+            sy_force_tier(tier)
+            for format in WeightFormat.allCases {
+                let has = sy_has_i16(sy_format(format)) != 0
+                XCTAssertEqual(has, tier != "scalar" && [.q4_0, .q4_1, .q5_0, .q8_0].contains(format), "\(tier) \(format)")
+                for k in Self.lengths(format).prefix(has ? 11 : 3) {
+                    let rows = 9
+                    let rowBytes = format.byteCount(elements: k)!
+                    let bytes = Self.randomBlocks(format, elements: k * rows, anyBits: false, &rng)
+                    let dense = Self.reference(format, bytes, k * rows)
+                    // Some blocks of tiny or huge activations, one all zero: the scale is per block.
+                    let x = (0 ..< k).map { j -> Float in
+                        let block = j / 32
+                        return block == 1 ? 0 : Float.random(in: -2 ... 2, using: &rng) * (block % 3 == 2 ? 1e-3 : block % 5 == 4 ? 300 : 1)
+                    }
+                    var y = [Float](repeating: .nan, count: rows), plain = y
+                    bytes.withUnsafeBytes { w in
+                        sy_matvec_i16(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, &y, 0, Int64(rows))
+                        sy_matvec(sy_format(format), w.baseAddress!, rowBytes, Int64(k), x, &plain, 0, Int64(rows))
+                    }
+                    guard has else {
+                        XCTAssertEqual(y.map(\.bitPattern), plain.map(\.bitPattern), "\(tier) \(format): no int16 kernel, the f32 one")
+                        continue
+                    }
+                    let rounded = Self.int16Rounded(x)
+                    for r in 0 ..< rows {
+                        let (exact, magnitude) = Self.dot(dense, r * k, x, 0, k)
+                        var bound = 1e-5 * magnitude
+                        for j in 0 ..< k {
+                            let block = (r * rowBytes) + (j / 32) * format.blockBytes
+                            let d = Double(HalfFloat.float(fromFP16: UInt16(bytes[block]) | UInt16(bytes[block + 1]) << 8))
+                            let m = format == .q4_1 ? Double(HalfFloat.float(fromFP16: UInt16(bytes[block + 2]) | UInt16(bytes[block + 3]) << 8)) : 0
+                            let offset = format == .q4_0 ? 8 * d : format == .q5_0 ? 16 * d : -m   // d·q = w + offset
+                            bound += abs(Double(dense[r * k + j]) + offset) * abs(Double(rounded[j]) - Double(x[j]))
+                        }
+                        XCTAssertLessThanOrEqual(abs(Double(y[r]) - exact), bound, "\(tier) \(format) k=\(k): y[\(r)] = \(y[r]), want \(exact)")
+                    }
+                    var poisoned = x
+                    poisoned[k / 2] = .nan
+                    bytes.withUnsafeBytes { w in
+                        sy_matvec_i16(sy_format(format), w.baseAddress!, rowBytes, Int64(k), poisoned, &y, 0, Int64(rows))
+                    }
+                    XCTAssertTrue(y.allSatisfy(\.isNaN), "\(tier) \(format) k=\(k): a NaN activation reaches every output")
+                }
+            }
+        }
+    }
+
+    /// x as the int16 mode sees it: per 32-element block, round(x · 32767 / max|x|) · max|x| / 32767
+    /// (the scale in f32, as the kernels compute it).
+    static func int16Rounded(_ x: [Float]) -> [Float] {
+        stride(from: 0, to: x.count, by: 32).flatMap { start -> [Float] in
+            let block = x[start ..< min(start + 32, x.count)]
+            let amax = block.map(abs).max()!
+            guard amax > 0 else { return Array(block) }
+            let inverse = 32767 / amax, scale = amax / 32767
+            return block.map { ($0 * inverse).rounded(.toNearestOrEven) * scale }
+        }
+    }
+
     /// `sy_gemm_nt` (the AVX-512 tier's own prefill GEMM) against float64 on shapes around its
     /// register tile (12 rows × 32 columns) and its k blocks (at most 384): every output within
     /// 1e-5 · Σ|w·x|, nothing outside the n × m block written. Tiers without one say so (scratch 0)
@@ -245,9 +312,10 @@ final class CPUKernelTests: XCTestCase {
             sweep(gemma, "gemma all Q6_K layers", { $0.format == .q6K }),
         ]
         var report = "sy_matvec, one thread, best of 5 (GB/s of weights, G weights/s):\n"
-        for tier in Self.tiers {
+        let variants = Self.tiers.map { ($0, false) } + Self.tiers.filter { $0 != "scalar" }.map { ($0, true) }
+        for (tier, int16) in variants {
             sy_force_tier(tier)
-            for sweep in sweeps where !sweep.weights.isEmpty {
+            for sweep in sweeps where !sweep.weights.isEmpty && (!int16 || sy_has_i16(sy_format(sweep.weights[0].format)) != 0) {
                 let bytes = sweep.weights.reduce(0) { $0 + $1.rowCount * $1.rowBytes }
                 let elements = sweep.weights.reduce(0) { $0 + $1.elementCount }
                 let maxK = sweep.weights.map(\.rowLength).max()!
@@ -259,13 +327,13 @@ final class CPUKernelTests: XCTestCase {
                 for _ in 0 ..< reps {
                     let start = DispatchTime.now().uptimeNanoseconds
                     for w in sweep.weights {
-                        sy_matvec(sy_format(w.format), w.bytes.baseAddress!, w.rowBytes, Int64(w.rowLength), x, &y, 0, Int64(w.rowCount))
+                        (int16 ? sy_matvec_i16 : sy_matvec)(sy_format(w.format), w.bytes.baseAddress!, w.rowBytes, Int64(w.rowLength), x, &y, 0, Int64(w.rowCount))
                     }
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
                 }
                 let format = sweep.weights[0].format
-                report += String(format: "  %-7@ %-26@ %-5@ %7.1f MB  %6.2f GB/s  %6.2f Gelem/s\n",
-                                 tier as NSString, sweep.label as NSString, format.description as NSString,
+                report += String(format: "  %-10@ %-26@ %-5@ %7.1f MB  %6.2f GB/s  %6.2f Gelem/s\n",
+                                 (int16 ? tier + "-i16" : tier) as NSString, sweep.label as NSString, format.description as NSString,
                                  Double(bytes) / 1e6, Double(bytes) / best / 1e9, Double(elements) / best / 1e9)
             }
         }

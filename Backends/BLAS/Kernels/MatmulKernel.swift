@@ -23,7 +23,9 @@ struct MatmulKernel: BLASKernel {
         let xp = UnsafePointer(x.storage.baseAddress!), yp = out.storage.baseAddress!
         if n <= Self.smallBatch {
             backend.pool.parallelFor(m, minimumPerThread: 32) { rows in
-                if n == 1 {
+                if n == 1 && backend.activations == .int16 {
+                    sy_matvec_i16(w.format, w.weight.bytes.baseAddress!, w.weight.rowBytes, Int64(k), xp, yp, Int64(rows.lowerBound), Int64(rows.upperBound))
+                } else if n == 1 {
                     sy_matvec(w.format, w.weight.bytes.baseAddress!, w.weight.rowBytes, Int64(k), xp, yp, Int64(rows.lowerBound), Int64(rows.upperBound))
                 } else {
                     sy_matmul_rows(w.format, w.weight.bytes.baseAddress!, w.weight.rowBytes, Int64(k), xp, Int64(k), Int64(n), yp, Int64(m),

@@ -17,6 +17,8 @@ struct Check: ParsableCommand {
     var file: String?
     @Option(name: .long, help: "Tokens of the text whose every op output is compared (one pass).")
     var traceTokens = 64
+    @Option(name: .long, help: "Tokens per pass when teacher-forcing: 1 runs the decode path, a token at a time (and traces one token's ops).")
+    var batch = 256
     @Option(name: .long, help: "NMSE above which an op's output counts as departed.")
     var threshold = 1e-4
     @Option(name: [.customShort("t"), .long], help: "CPU threads.")
@@ -29,6 +31,7 @@ struct Check: ParsableCommand {
     func validate() throws {
         if policies.count != 2 { throw ValidationError("give exactly two --policy options") }
         if traceTokens < 1 { throw ValidationError("--trace-tokens must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
@@ -41,9 +44,9 @@ struct Check: ParsableCommand {
             let (policy, backends, notes) = try registry.available(for: try registry.policy(named: name, options: options), options: options)
             for note in notes { print("note: \(note)") }
             return try Engine(model: loaded, backends: backends, policy: policy,
-                              contextLength: tokens.count, batchSize: 256)
+                              contextLength: tokens.count, batchSize: batch)
         }
-        print("model \(loaded.name); \(policies[0]) (baseline) vs \(policies[1]); \(tokens.count) tokens")
+        print("model \(loaded.name); \(policies[0]) (baseline) vs \(policies[1]); \(tokens.count) tokens, \(min(batch, tokens.count)) per pass")
         for (name, engine) in zip(policies, engines) {
             let plan = try engine.plan(tokens: 1, logits: .last)
             let guarded = plan.graph.nodes.filter { node in
@@ -55,7 +58,7 @@ struct Check: ParsableCommand {
         }
 
         // Every op's output over the first pass.
-        let prefix = Array(tokens.prefix(min(traceTokens, 256)))
+        let prefix = Array(tokens.prefix(min(traceTokens, batch)))
         let (graph, base) = try engines[0].makeSession().trace(prefix)
         let (_, other) = try engines[1].makeSession().trace(prefix)
         var firstDeparture: (String, Double)?
