@@ -21,11 +21,11 @@
         i16, gemm_scratch, gemm,                                                                  \
     };
 
-// The int16-activation kernels exist for the 32-element block formats, in AVX2.
+// The int16-activation kernels exist for the quantized formats, in AVX2.
 static const sy_i16_table i16_avx2 = {
     sy_quantize_i16_avx2,
     {NULL, NULL, NULL, sy_rows_i16_q4_0_avx2, sy_rows_i16_q4_1_avx2, sy_rows_i16_q5_0_avx2,
-     sy_rows_i16_q8_0_avx2, NULL, NULL},
+     sy_rows_i16_q8_0_avx2, sy_rows_i16_q4_k_avx2, sy_rows_i16_q6_k_avx2},
 };
 
 // Only the AVX-512 tier has a GEMM of its own; the others leave large products to OpenBLAS.

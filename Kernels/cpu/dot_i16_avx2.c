@@ -1,5 +1,5 @@
-// AVX2 one-row products with int16 activations, for the 32-element block formats (Q4_0, Q4_1,
-// Q5_0, Q8_0): the BLAS backend's "int16 activations" numerics mode (sy_matvec_i16).
+// AVX2 one-row products with int16 activations, for the quantized formats (Q4_0, Q4_1, Q5_0, Q8_0,
+// Q4_K, Q6_K): the BLAS backend's "int16 activations" numerics mode (sy_matvec_i16).
 //
 // x is quantized once per call, per 32-element block: q = round(x · 32767 / max|x|), scale
 // max|x| / 32767, so each activation carries an error of at most scale / 2 (7.6e-6 of its block's
@@ -83,6 +83,72 @@ SY_AI void rows_i16(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, 
 #undef STEP
         float s = sy_hsum256(_mm256_add_ps(a0, a1)), m = m0 + m1;
         y[r] = f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
+    }
+}
+
+/// Σ_j q_j · xq_j over 16 quants (as int16 lanes in w) and 16 activations: 8 int32 lanes.
+SY_AI __m256i madd16(__m256i w, const int16_t *xq) {
+    return _mm256_madd_epi16(w, _mm256_loadu_si256((const __m256i *)xq));
+}
+
+/// Q4_K: Σ over each 32-quant sub-block of q·xq in int32, times d·sc·xscale; the minimums through the
+/// f32 block sums (dmin·m·Σx), as the f32 kernel.
+void sy_rows_i16_q4_k_avx2(const uint8_t *w, size_t row_bytes, int64_t k, const int16_t *xq,
+                           const float *xscale, const float *xsum, float *y, int64_t r0, int64_t r1) {
+    const int64_t nsb = k / 256;
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * row_bytes;
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, am = _mm256_setzero_ps();
+        for (int64_t sb = 0; sb < nsb; sb++) {
+            const uint8_t *b = row + sb * 144;
+            __m128i sm = sy_q4k_scales_mins(b + 4);
+            float f[8];   // d · sc · xscale per sub-block
+            _mm256_storeu_ps(f, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_set1_ps(sy_h2f_256(b))),
+                                              _mm256_loadu_ps(xscale + 8 * sb)));
+            __m256 dmn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(sy_h2f_256(b + 2)));
+            am = _mm256_fmadd_ps(dmn, _mm256_loadu_ps(xsum + 8 * sb), am);
+            for (int g = 0; g < 4; g++) {
+                __m256i qv[2];
+                sy_q4k_group(b, g, &qv[0], &qv[1]);
+                for (int s = 0; s < 2; s++) {
+                    const int16_t *xb = xq + 256 * sb + 64 * g + 32 * s;
+                    __m256i p = _mm256_add_epi32(madd16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(qv[s])), xb),
+                                                 madd16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(qv[s], 1)), xb + 16));
+                    acc[s] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(f[2 * g + s]), acc[s]);
+                }
+            }
+        }
+        y[r] = sy_hsum256(_mm256_add_ps(acc[0], acc[1])) - sy_hsum256(am);
+    }
+}
+
+/// Q6_K: scales per 16 quants, so each 32-quant half-group is two int32 sums, each times its
+/// d·scale·xscale.
+void sy_rows_i16_q6_k_avx2(const uint8_t *w, size_t row_bytes, int64_t k, const int16_t *xq,
+                           const float *xscale, const float *xsum, float *y, int64_t r0, int64_t r1) {
+    (void)xsum;
+    const int64_t nsb = k / 256;
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * row_bytes;
+        __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t sb = 0; sb < nsb; sb++) {
+            const uint8_t *b = row + sb * 210;
+            float d = sy_h2f_last(b + 208);
+            for (int h = 0; h < 2; h++) {
+                __m256i q[4];
+                sy_q6k_half(b, h, q);
+                for (int j = 0; j < 4; j++) {
+                    const int16_t *xb = xq + 256 * sb + 128 * h + 32 * j;
+                    float dx = d * xscale[8 * sb + 4 * h + j];
+                    const int8_t *sc = (const int8_t *)(b + 192 + 8 * h + 2 * j);
+                    __m256i p0 = madd16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(q[j])), xb);
+                    __m256i p1 = madd16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(q[j], 1)), xb + 16);
+                    acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(dx * sc[0]), acc[0]);
+                    acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(dx * sc[1]), acc[1]);
+                }
+            }
+        }
+        y[r] = sy_hsum256(_mm256_add_ps(acc[0], acc[1]));
     }
 }
 

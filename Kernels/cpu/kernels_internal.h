@@ -155,6 +155,8 @@ SY_DECLARE_I16(q4_0)
 SY_DECLARE_I16(q4_1)
 SY_DECLARE_I16(q5_0)
 SY_DECLARE_I16(q8_0)
+SY_DECLARE_I16(q4_k)
+SY_DECLARE_I16(q6_k)
 int64_t sy_gemm_nt_scratch_avx512(int64_t m, int64_t k);
 void sy_gemm_nt_avx512(int64_t n, int64_t m, int64_t k, const float *x, int64_t ldx, const float *w, int64_t ldw,
                        float *y, int64_t ldy, float *scratch);

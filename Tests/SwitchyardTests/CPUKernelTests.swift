@@ -104,11 +104,12 @@ final class CPUKernelTests: XCTestCase {
     /// `sy_matvec`'s result.
     func testMatvecInt16StaysWithinItsQuantizationBound() {
         var rng = SeededGenerator(seed: 0x5EED_0008)
+        var checked = 0
         for tier in Self.tiers {
             sy_force_tier(tier)
             for format in WeightFormat.allCases {
                 let has = sy_has_i16(sy_format(format)) != 0
-                XCTAssertEqual(has, tier != "scalar" && [.q4_0, .q4_1, .q5_0, .q8_0].contains(format), "\(tier) \(format)")
+                XCTAssertEqual(has, tier != "scalar" && format.isQuantized, "\(tier) \(format)")
                 for k in Self.lengths(format).prefix(has ? 11 : 3) {
                     let rows = 9
                     let rowBytes = format.byteCount(elements: k)!
@@ -133,13 +134,21 @@ final class CPUKernelTests: XCTestCase {
                         let (exact, magnitude) = Self.dot(dense, r * k, x, 0, k)
                         var bound = 1e-5 * magnitude
                         for j in 0 ..< k {
-                            let block = (r * rowBytes) + (j / 32) * format.blockBytes
-                            let d = Double(HalfFloat.float(fromFP16: UInt16(bytes[block]) | UInt16(bytes[block + 1]) << 8))
-                            let m = format == .q4_1 ? Double(HalfFloat.float(fromFP16: UInt16(bytes[block + 2]) | UInt16(bytes[block + 3]) << 8)) : 0
-                            let offset = format == .q4_0 ? 8 * d : format == .q5_0 ? 16 * d : -m   // d·q = w + offset
-                            bound += abs(Double(dense[r * k + j]) + offset) * abs(Double(rounded[j]) - Double(x[j]))
+                            let block = r * rowBytes + (j / format.blockSize) * format.blockBytes
+                            func half(_ o: Int) -> Double { Double(HalfFloat.float(fromFP16: UInt16(bytes[block + o]) | UInt16(bytes[block + o + 1]) << 8)) }
+                            let w = Double(dense[r * k + j])
+                            // |d·q_j|, the part of the weight the rounded activation multiplies.
+                            let part = switch format {
+                            case .q4_0: abs(w + 8 * half(0))
+                            case .q5_0: abs(w + 16 * half(0))
+                            case .q4_1: abs(w - half(2))
+                            case .q4K: abs(w) + 63 * abs(half(2))   // w + dmin·m, m ≤ 63
+                            default: abs(w)                         // Q8_0, Q6_K
+                            }
+                            bound += part * abs(Double(rounded[j]) - Double(x[j]))
                         }
                         XCTAssertLessThanOrEqual(abs(Double(y[r]) - exact), bound, "\(tier) \(format) k=\(k): y[\(r)] = \(y[r]), want \(exact)")
+                        checked += 1
                     }
                     var poisoned = x
                     poisoned[k / 2] = .nan
@@ -150,6 +159,8 @@ final class CPUKernelTests: XCTestCase {
                 }
             }
         }
+        if Self.tiers.contains("avx2") { XCTAssertGreaterThan(checked, 500, "int16 outputs checked") }
+        print("sy_matvec_i16: \(checked) outputs within their quantization bound")
     }
 
     /// x as the int16 mode sees it: per 32-element block, round(x · 32767 / max|x|) · max|x| / 32767
