@@ -13,8 +13,9 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     public enum Activations: String, Sendable {
         /// f32 as they are: the products agree with the reference to f32 rounding (the default).
         case f32
-        /// Quantized to int16 per 32-element block for the 32-element block formats (Q4_0, Q4_1,
-        /// Q5_0, Q8_0) on the AVX2 and AVX-512 tiers; other formats and prefill stay f32. Each
+        /// Quantized to int16 per 32-element block for the quantized weight formats (Q4_0, Q4_1,
+        /// Q5_0, Q8_0, Q4_K, Q6_K) on the AVX2 and AVX-512 tiers; plain float weights, the scalar
+        /// tier and prefill stay f32. Each
         /// activation is off by at most 1/65,534 of its block's largest magnitude
         /// (`sy_matvec_i16`); the agreement this costs end to end is in docs/benchmarks.md.
         case int16
@@ -72,7 +73,7 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     /// The same backend with int16 activations in decode's matrix-vector products (a numerics mode:
     /// compare it with `switchyard check --policy blas --policy blas-int16 --batch 1`).
     public static let int16Registration = BackendRegistration(
-        name: "blas-int16", unit: .cpu, summary: "the BLAS backend with int16 activations in decode's Q4_0/Q4_1/Q5_0/Q8_0 products"
+        name: "blas-int16", unit: .cpu, summary: "the BLAS backend with int16 activations in decode's quantized products (numerics mode)"
     ) { BLASBackend(threads: $0.threads, activations: .int16) }
 
     /// The instruction set the SIMD kernels use here ("avx512", "avx2" or "scalar").

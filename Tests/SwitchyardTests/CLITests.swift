@@ -204,6 +204,14 @@ final class CLITests: XCTestCase {
         let bad = try run(["check", "-m", "smollm2", "--policy", "reference"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("exactly two --policy"), bad.stderr)
+        // The decode path, a token per pass: the f32 BLAS backend against its int16 activation mode.
+        let decode = try run(["check", "-m", "smollm2", "--policy", "blas", "--policy", "blas-int16", "--batch", "1", "-f", text, "-t", "2"])
+        XCTAssertEqual(decode.status, 0, decode.stderr)
+        XCTAssertTrue(decode.stdout.contains("1 per pass"), decode.stdout)
+        XCTAssertTrue(decode.stdout.contains("top-1 agreement"), decode.stdout)
+        let zero = try run(["check", "-m", "smollm2", "--policy", "blas", "--policy", "blas-int16", "--batch", "0"])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.stderr.contains("--batch must be at least 1"), zero.stderr)
     }
 
     /// `devices` lists lavapipe as a software renderer (so `auto` stays on the CPU); without a

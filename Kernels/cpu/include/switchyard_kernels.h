@@ -54,14 +54,16 @@ void sy_matmul_rows(sy_format f, const void *w, size_t row_bytes, int64_t k,
 /// fused multiply-adds). `src` needs no alignment.
 void sy_dequantize_row(sy_format f, const void *src, int64_t k, float *dst);
 
-/// Whether the tier in use has an int16-activation kernel for `f` (the 32-element block formats
-/// Q4_0, Q4_1, Q5_0, Q8_0 on the AVX2 and AVX-512 tiers).
+/// Whether the tier in use has an int16-activation kernel for `f` (the quantized formats Q4_0,
+/// Q4_1, Q5_0, Q8_0, Q4_K, Q6_K on the AVX2 and AVX-512 tiers).
 int sy_has_i16(sy_format f);
 
 /// `sy_matvec` with the activations quantized to int16 per 32-element block (scale max|x| / 32767,
 /// round to nearest): each x[j] carries an error of at most half its block's scale, the products and
-/// sums are exact in int32, both scales are applied in f32 per block. A numerics mode, not the default:
-/// |y[r] − exact| ≤ Σ_b (scale_b / 2) · Σ_{j in b} |W[r][j]| plus f32 rounding. Where `sy_has_i16(f)`
+/// sums are exact in int32, both scales are applied in f32 per block; a block's minimum or offset
+/// still multiplies the exact f32 sum of x. A numerics mode, not the default:
+/// |y[r] − exact| ≤ Σ_j |d·q_j| · scale_b(j) / 2 plus f32 rounding, d·q_j being the part of W[r][j]
+/// that multiplies x[j] (W[r][j] less its block's minimum or offset). Where `sy_has_i16(f)`
 /// is 0 (other formats, the scalar tier) it is `sy_matvec`. A block holding a NaN or infinity gives a
 /// NaN scale, so it still poisons every output that reads it.
 void sy_matvec_i16(sy_format f, const void *w, size_t row_bytes, int64_t k,
