@@ -2,10 +2,12 @@ import COpenBLAS
 import Switchyard
 import Synchronization
 
-/// The fast CPU backend: OpenBLAS `sgemm` for the large products of prefill and attention, and
-/// hand-written SIMD kernels (`Kernels/cpu`, chosen at run time: AVX-512, AVX2 or scalar) for
-/// decode's quantized matrix-vector products, which read the file's blocks in place with f32
-/// activations (no activation quantization). Both cores work through a low-latency worker pool.
+/// The fast CPU backend: for the large products of prefill, the AVX-512 tier's own f32 GEMM or
+/// OpenBLAS `sgemm` (prefill attention always uses `sgemm`), and hand-written SIMD kernels
+/// (`Kernels/cpu`, chosen at run time: AVX-512, AVX2 or scalar) for decode's quantized
+/// matrix-vector products, which read the file's blocks in place with f32 activations (no
+/// activation quantization; `blas-int16` is the opt-in numerics mode that rounds them to int16).
+/// Both cores work through a low-latency worker pool.
 /// Sendable: segments run one at a time under `passes` (its worker pool takes one job at a time);
 /// its caches (RoPE tables, scratch buffers) are behind locks; weights are read-only.
 public final class BLASBackend: Backend, @unchecked Sendable {
@@ -67,7 +69,7 @@ public final class BLASBackend: Backend, @unchecked Sendable {
 
     /// The registration the command-line tool lists.
     public static let registration = BackendRegistration(
-        name: "blas", unit: .cpu, summary: "OpenBLAS sgemm + SIMD kernels (f32 activations), all cores"
+        name: "blas", unit: .cpu, summary: "SIMD kernels (f32 activations) + AVX-512 GEMM or OpenBLAS sgemm for prefill, all cores"
     ) { BLASBackend(threads: $0.threads) }
 
     /// The same backend with int16 activations in decode's matrix-vector products (a numerics mode:

@@ -71,8 +71,7 @@ SY_AI void rows_i16(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, 
         sy_blk32_256 q;                                                                           \
         __m256i p = block_i16(f, row + (blk) * bb, xq + 32 * (blk), &q);                          \
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(q.d * xscale[blk]), acc);     \
-        if (f == SY_Q4_1) macc += q.m * xsum[blk];                                                \
-        else if (f != SY_Q8_0) macc += q.d * xsum[blk];                                           \
+        macc += sy_q32_offset_term(f, q.d, q.m, xsum, blk);                                       \
     } while (0)
         int64_t b = 0;
         for (; b + 2 <= nb; b += 2) {
@@ -82,7 +81,7 @@ SY_AI void rows_i16(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, 
         if (b < nb) STEP(a0, m0, b);
 #undef STEP
         float s = sy_hsum256(_mm256_add_ps(a0, a1)), m = m0 + m1;
-        y[r] = f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
+        y[r] = sy_q32_finish(f, s, m);
     }
 }
 

@@ -44,8 +44,7 @@ SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, co
         p = _mm256_fmadd_ps(q.q[2], _mm256_loadu_ps(xb + 16), p);                                 \
         p = _mm256_fmadd_ps(q.q[3], _mm256_loadu_ps(xb + 24), p);                                 \
         acc = _mm256_fmadd_ps(p, _mm256_set1_ps(q.d), acc);                                       \
-        if (f == SY_Q4_1) macc += q.m * xsum[blk];                                                \
-        else if (f != SY_Q8_0) macc += q.d * xsum[blk];                                           \
+        macc += sy_q32_offset_term(f, q.d, q.m, xsum, blk);                                       \
     } while (0)
             int64_t b = 0;
             for (; b + 4 <= nb; b += 4) {
@@ -57,7 +56,7 @@ SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, co
             for (; b < nb; b++) STEP(a0, m0, b);
 #undef STEP
             float s = sy_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))), m = m0 + m1;
-            y[r] = f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
+            y[r] = sy_q32_finish(f, s, m);
         }
         return;
     }

@@ -69,8 +69,7 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
         p = _mm512_fmadd_ps(hi, _mm512_loadu_ps(xb + 16), p);                                     \
         float d = sy_h2f_512(blk);                                                                \
         acc = _mm512_fmadd_ps(p, _mm512_set1_ps(d), acc);                                         \
-        if (f == SY_Q4_1) macc += sy_h2f_512(blk + 2) * xsum[b];                                  \
-        else if (f != SY_Q8_0) macc += d * xsum[b];                                               \
+        macc += sy_q32_offset_term(f, d, f == SY_Q4_1 ? sy_h2f_512(blk + 2) : 0, xsum, b);         \
     } while (0)
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
@@ -83,7 +82,7 @@ SY_AI float row32(sy_format f, const uint8_t *row, int64_t nb, const float *x, c
 #undef STEP
     float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     float m = m0 + m1;
-    return f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
+    return sy_q32_finish(f, s, m);
 }
 
 SY_AI void rows32(sy_format f, const uint8_t *w, size_t row_bytes, int64_t k, const float *x,

@@ -91,6 +91,18 @@ static inline float sy_fp16_to_f32(uint16_t h) {
     return f;
 }
 
+/// The one-row products of the 32-element block formats sum q·x unsigned and keep per block the
+/// term their minimum or offset needs: Q4_1 m·Σx, Q4_0 and Q5_0 d·Σx, with Σx = xsum[b] (read
+/// only then: Q8_0's kernels get no sums).
+static inline float sy_q32_offset_term(sy_format f, float d, float m, const float *xsum, int64_t b) {
+    return f == SY_Q4_1 ? m * xsum[b] : f == SY_Q8_0 ? 0 : d * xsum[b];
+}
+
+/// The product from s = Σ_blocks d·Σq·x and m = Σ of the blocks' offset terms.
+static inline float sy_q32_finish(sy_format f, float s, float m) {
+    return f == SY_Q4_1 ? s + m : f == SY_Q4_0 ? s - 8 * m : f == SY_Q5_0 ? s - 16 * m : s;
+}
+
 static inline float sy_bf16_to_f32(uint16_t h) {
     uint32_t bits = (uint32_t)h << 16;
     float f;

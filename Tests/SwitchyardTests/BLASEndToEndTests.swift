@@ -43,14 +43,7 @@ final class BLASEndToEndTests: XCTestCase {
         let exact = try JSONDecoder().decode(TeacherForcedTests.Float64Fixture.self, from: Data(contentsOf: TestModels.fixture("float64-gemma3.json")))
         let logits = try engine(TestModels.gemma3Path, BLASBackend(threads: 2), context: exact.tokens.count)
             .makeSession().forward(exact.tokens, logits: .all)
-        var agreed = 0, largest = 0.0
-        for p in 0..<(exact.tokens.count - 1) {
-            let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
-            var best = 0
-            for i in row.indices where row[i] > row[best] { best = i }
-            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
-            largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
-        }
+        let (agreed, largest) = exact.agreement(logits)
         print("Gemma 3 BLAS vs float64: top-1 agreement \(agreed)/\(exact.tokens.count - 1), largest top-1 logit difference \(largest)")
         XCTAssertEqual(agreed, exact.tokens.count - 1)
         XCTAssertLessThan(largest, 1e-3)
@@ -80,14 +73,7 @@ final class BLASEndToEndTests: XCTestCase {
         _ = try TestModels.open(TestModels.gemma3Path)
         let exact = try JSONDecoder().decode(TeacherForcedTests.Float64Fixture.self, from: Data(contentsOf: TestModels.fixture("float64-gemma3.json")))
         let gemma = try decodeLogits(TestModels.gemma3Path, exact.tokens)
-        var agreed = 0, largest = 0.0
-        for p in 0..<(exact.tokens.count - 1) {
-            let row = UnsafeBufferPointer(start: gemma.row(p), count: gemma.columns)
-            var best = 0
-            for i in row.indices where row[i] > row[best] { best = i }
-            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
-            largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
-        }
+        let (agreed, largest) = exact.agreement(gemma)
         print("Gemma 3 blas-int16, one token per pass, vs float64: top-1 \(agreed)/\(exact.tokens.count - 1), largest top-1 logit difference \(largest)")
         XCTAssertGreaterThanOrEqual(Double(agreed) / Double(exact.tokens.count - 1), 0.98)
 

@@ -18,7 +18,23 @@ final class TeacherForcedTests: XCTestCase {
 
     /// Top-1 predictions and logits of an independent float64 implementation (numpy), made by
     /// scripts/fixtures/gemma3_float64.py.
-    struct Float64Fixture: Decodable { let tokens: [Int32]; let top1: [Int]; let top1_logit: [Double]; let top2: [Double] }
+    struct Float64Fixture: Decodable {
+        let tokens: [Int32]; let top1: [Int]; let top1_logit: [Double]; let top2: [Double]
+
+        /// Positions whose top-1 in `logits` is exact arithmetic's (or where exact arithmetic has a
+        /// near-tie, top-2 within 1e-3), and the largest difference of the exact top-1's logit.
+        func agreement(_ logits: HostTensor) -> (agreed: Int, largest: Double) {
+            var agreed = 0, largest = 0.0
+            for p in 0..<(tokens.count - 1) {
+                let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
+                var best = 0
+                for i in row.indices where row[i] > row[best] { best = i }
+                if best == top1[p] || top1_logit[p] - top2[p] < 1e-3 { agreed += 1 }
+                largest = max(largest, abs(Double(row[top1[p]]) - top1_logit[p]))
+            }
+            return (agreed, largest)
+        }
+    }
 
     /// Runs the reference backend teacher-forced over the evaluation text.
     func referenceLogits(_ path: String, fixture: Fixture) throws -> HostTensor {
@@ -63,14 +79,7 @@ final class TeacherForcedTests: XCTestCase {
         XCTAssertEqual(exact.tokens, fixture.tokens)
         let logits = try referenceLogits(TestModels.gemma3Path, fixture: fixture)
 
-        var largest = 0.0, agreed = 0
-        for p in 0..<(fixture.tokens.count - 1) {
-            let row = UnsafeBufferPointer(start: logits.row(p), count: logits.columns)
-            var best = 0
-            for i in row.indices where row[i] > row[best] { best = i }
-            if best == exact.top1[p] || exact.top1_logit[p] - exact.top2[p] < 1e-3 { agreed += 1 }
-            largest = max(largest, abs(Double(row[exact.top1[p]]) - exact.top1_logit[p]))
-        }
+        let (agreed, largest) = exact.agreement(logits)
         print("Gemma 3 reference vs float64: top-1 agreement \(agreed)/\(fixture.tokens.count - 1), largest top-1 logit difference \(largest)")
         XCTAssertEqual(agreed, fixture.tokens.count - 1, "the reference must give exact arithmetic's top-1 everywhere but exact ties")
         XCTAssertLessThan(largest, 1e-3)
