@@ -155,11 +155,11 @@ int sy_has_i16(sy_format f) {
 
 void sy_matvec_i16(sy_format f, const void *w, size_t row_bytes, int64_t k,
                    const float *x, float *y, int64_t row_begin, int64_t row_end) {
-    if (!sy_has_i16(f) || k <= 0 || k % 32 || row_end <= row_begin) {
+    const sy_kernel_table *t = kernels();   // once: a tier forced meanwhile must not mix tables
+    if ((unsigned)f >= SY_FORMAT_COUNT || !t->i16 || !t->i16->rows[f] || k <= 0 || k % 32 || row_end <= row_begin) {
         sy_matvec(f, w, row_bytes, k, x, y, row_begin, row_end);
         return;
     }
-    const sy_kernel_table *t = kernels();
     int16_t stack_q[8192];
     float stack_f[512];
     int64_t blocks = k / 32;

@@ -51,7 +51,10 @@ public func fuzzTokenizers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             for id in ids {
                 fuzzCheck(id >= 0 && Int(id) < tokenizer.vocabularySize, "\(name): id \(id) outside the vocabulary of \(tokenizer.vocabularySize)")
             }
-            let lossless = text.utf8.allSatisfy { writable[Int($0)] } && !(tokenizer is SentencePieceTokenizer && text.contains("▁"))
+            // Scalars, not Characters: a `▁` followed by a combining mark is one Character that
+            // `contains("▁")` does not find.
+            let lossless = text.utf8.allSatisfy { writable[Int($0)] }
+                && !(tokenizer is SentencePieceTokenizer && text.unicodeScalars.contains("\u{2581}"))
             if !addSpecial && !parseSpecial && lossless {
                 let back = tokenizer.decode(ids)
                 fuzzCheck(back == text, "\(name): \(Array(text.utf8)) decodes back as \(Array(back.utf8)) via \(ids)")
@@ -76,7 +79,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
         // The texts of the tokenizer fixtures (Tests/SwitchyardTests/Fixtures/tokenizer-*.json), each
         // in every mode, are written by fuzz.sh; here, a few of every kind of piece.
         let texts = ["Hello world", "<|im_start|>user\nhi<|im_end|>", "<start_of_turn>user\nhi<end_of_turn>\n",
-                     "  spaces\t\ttabs\n\nnewlines ", "12345 3.14 1,000,000", "naïve café — 日本語 😀👍🏽", "▁x ▁▁",
+                     "  spaces\t\ttabs\n\nnewlines ", "12345 3.14 1,000,000", "naïve café — 日本語 😀👍🏽", "▁x ▁▁", "a ▁\u{6D6}b",
                      "'s 're 've 'm 'll 'd", "<0x41>", "\u{0}\u{1}\u{7f}"]
         for (i, text) in texts.enumerated() {
             for mode: UInt8 in [0, 3] { FuzzFile.save([mode] + Array(text.utf8), as: "text-\(i)-\(mode)", in: folder) }
