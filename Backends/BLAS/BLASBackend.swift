@@ -23,7 +23,7 @@ public final class BLASBackend: Backend, @unchecked Sendable {
         case int16
     }
 
-    public let name: String
+    public var name: String { activations == .f32 ? "blas" : "blas-int16" }
     public let unit = ComputeUnit.cpu
     /// The numerics mode of decode's matrix-vector products.
     public let activations: Activations
@@ -59,7 +59,6 @@ public final class BLASBackend: Backend, @unchecked Sendable {
     ///     backend `blas-int16`.
     public init(threads: Int = BackendOptions.defaultThreads, activations: Activations = .f32) {
         self.activations = activations
-        name = activations == .f32 ? "blas" : "blas-int16"
         pool = WorkerPool(threads: threads)
         // OpenBLAS's own threads busy-wait after each call and would fight the worker pool (and
         // any other process) for the cores; each pool thread calls a single-threaded sgemm on its
